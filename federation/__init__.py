@@ -1,0 +1,1 @@
+"""The ActivityPub protocol: signatures, keys, discovery, addressing, safe fetching."""

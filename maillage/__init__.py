@@ -1,0 +1,1 @@
+"""The command line entry point that ties operator and member commands together."""

@@ -1,0 +1,1 @@
+"""The aiohttp application: configuration, routes, processing, storage, workers."""
