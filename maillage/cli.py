@@ -1,0 +1,17 @@
+"""`maillage`: one command line for operators (server side) and members (client side)."""
+
+from __future__ import annotations
+
+import click
+
+from server.cli import OPERATOR_COMMANDS
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="maillage")
+def main() -> None:
+    """Maillage: a federated node for a network of tiers-lieux."""
+
+
+for command in OPERATOR_COMMANDS:
+    main.add_command(command)

@@ -1,0 +1,179 @@
+"""The node's settings: one typed object read from the environment and `maillage.toml`.
+
+Precedence, highest first: environment variables (`MAILLAGE_*`, and `DATABASE_URL`), then the TOML
+file in the data directory, then the defaults below. The data directory itself comes only from
+`MAILLAGE_DATA_DIR` (or the CLI's `--data-dir`), since it says where the file is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from federation.hosts import parse_domain_setting
+
+CONFIG_FILE_NAME = "maillage.toml"
+DEFAULT_DATA_DIR = "maillage-data"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it and says why."""
+
+
+class Settings(BaseSettings):
+    """Every setting of a node. The README's configuration reference mirrors this class."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MAILLAGE_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path(DEFAULT_DATA_DIR),
+        description="Folder holding maillage.toml and the embedded database.",
+    )
+    domain: str | None = Field(
+        default=None,
+        description="Public host name (and port, if not the default) the node is reached at.",
+    )
+    place_name: str | None = Field(default=None, description="Name of the tiers-lieu.")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+        description="PostgreSQL URL; without it the node runs an embedded PostgreSQL.",
+    )
+    db_pool_min: int = Field(default=1, ge=0, le=100, description="Smallest pool size.")
+    db_pool_max: int = Field(default=10, ge=1, le=500, description="Largest pool size.")
+    db_connect_deadline: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Seconds to keep retrying an unreachable database before giving up.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `maillage serve` listens on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port `maillage serve` listens on.")
+    shutdown_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds in-flight requests get to finish on SIGTERM or Ctrl-C.",
+    )
+    log_format: Literal["console", "json"] = Field(default="console", description="Log output.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
+    development: bool = Field(
+        default=False,
+        description=(
+            "Development only: serve and federate over plain http and allow loopback and private "
+            "addresses (the tests and `maillage demo` use it). Never in production."
+        ),
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _domain_is_a_host(cls, value: str | None) -> str | None:
+        return None if value is None else parse_domain_setting(value)
+
+    @field_validator("place_name")
+    @classmethod
+    def _place_name_not_blank(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("the place's name must not be empty")
+        if len(stripped) > 200:
+            raise ValueError("the place's name must be at most 200 characters")
+        return stripped
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// or postgres://")
+        return value
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / CONFIG_FILE_NAME
+
+    @property
+    def public_scheme(self) -> str:
+        return "http" if self.development else "https"
+
+    @property
+    def public_url(self) -> str:
+        if self.domain is None:
+            raise ConfigError("the node has no domain yet: run `maillage init` first")
+        return f"{self.public_scheme}://{self.domain}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def resolve_data_dir(explicit: Path | None = None) -> Path:
+    """The data directory: the CLI flag, else MAILLAGE_DATA_DIR, else ./maillage-data."""
+    if explicit is not None:
+        return explicit
+    return Path(os.environ.get("MAILLAGE_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings for the node whose data directory is `data_dir`.
+
+    `overrides` are values given on the command line; they win over everything else.
+    """
+    folder = resolve_data_dir(data_dir).absolute()
+    toml_file = folder / CONFIG_FILE_NAME
+    bound = type(
+        "Settings",
+        (Settings,),
+        {"model_config": {**Settings.model_config, "toml_file": toml_file}},
+    )
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        settings: Settings = bound(data_dir=folder, **given)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, toml_file)) from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read {toml_file}: {error}") from None
+    if settings.db_pool_min > settings.db_pool_max:
+        raise ConfigError(
+            f"db_pool_min ({settings.db_pool_min}) is larger than db_pool_max "
+            f"({settings.db_pool_max})"
+        )
+    return settings
+
+
+def describe_validation_error(error: ValidationError, toml_file: Path) -> str:
+    """One line per failing setting, naming the variable a user would set."""
+    lines = [f"invalid configuration (environment or {toml_file}):"]
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]).lower() or "settings"
+        variable = "DATABASE_URL" if name == "database_url" else f"MAILLAGE_{name.upper()}"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"  {name} ({variable}): {message}")
+    return "\n".join(lines)

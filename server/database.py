@@ -1,0 +1,167 @@
+"""Where the node's PostgreSQL is, and the asyncpg pool onto it.
+
+Without DATABASE_URL the node runs an embedded PostgreSQL (the `pgserver` package ships the
+binaries) inside its data directory, so `pip install` plus one command gives a working node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import warnings
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import structlog
+from asyncpg.pool import PoolConnectionProxy
+
+log = structlog.get_logger(__name__)
+
+EMBEDDED_DATABASE = "maillage"
+RETRY_FIRST_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached within the configured deadline."""
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """A database to connect to, with a description that never carries the password."""
+
+    dsn: str
+
+    @property
+    def description(self) -> str:
+        return describe_dsn(self.dsn)
+
+
+def describe_dsn(dsn: str) -> str:
+    """`database "name" on host:port` (or on the socket folder), never with the password."""
+    parts = urlsplit(dsn)
+    query = parse_qs(parts.query)
+    host = parts.hostname or (query.get("host") or ["local socket"])[0]
+    port = f":{parts.port}" if parts.port else ""
+    database = parts.path.lstrip("/") or (query.get("dbname") or ["(default)"])[0]
+    return f'database "{database}" on {host}{port}'
+
+
+def with_database(dsn: str, database: str) -> str:
+    """The same server as `dsn`, another database on it."""
+    parts = urlsplit(dsn)
+    return parts._replace(path="/" + database).geturl()
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster living in `<data_dir>/postgres`, started and stopped by this process.
+
+    pgserver counts the processes using one cluster and only stops it when the last one leaves,
+    so a web process and a worker may share a data directory.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = data_dir / "postgres"
+        self._server: Any = None
+
+    def start(self) -> DatabaseTarget:
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime folder, which warns when XDG_RUNTIME_DIR
+            # is unset (as under systemd services and in CI) and then falls back correctly.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            from pgserver.postgres_server import get_server  # late: only the embedded path
+
+            self._server = get_server(self.pgdata, cleanup_mode="stop")
+        self._server.psql(
+            f"SELECT 'CREATE DATABASE {EMBEDDED_DATABASE}' "
+            f"WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}')"
+            "\\gexec"
+        )
+        return DatabaseTarget(with_database(self._server.get_uri(), EMBEDDED_DATABASE))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+@contextlib.asynccontextmanager
+async def database_target(
+    database_url: str | None, data_dir: Path
+) -> AsyncIterator[DatabaseTarget]:
+    """The configured database, or an embedded one kept running for the duration of the block."""
+    if database_url:
+        yield DatabaseTarget(database_url)
+        return
+    embedded = EmbeddedPostgres(data_dir)
+    target = await asyncio.to_thread(embedded.start)
+    log.info("embedded PostgreSQL started", pgdata=str(embedded.pgdata))
+    try:
+        yield target
+    finally:
+        await asyncio.to_thread(embedded.stop)
+        log.info("embedded PostgreSQL stopped", pgdata=str(embedded.pgdata))
+
+
+def backoff_delays(
+    first: float = RETRY_FIRST_DELAY, cap: float = RETRY_MAX_DELAY
+) -> Callable[[], float]:
+    """Exponential delays with full jitter, so many nodes restarting together spread out."""
+    attempt = 0
+
+    def next_delay() -> float:
+        nonlocal attempt
+        ceiling = min(cap, first * 2**attempt)
+        attempt += 1
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+    return next_delay
+
+
+async def connect_with_retry(
+    target: DatabaseTarget, deadline_seconds: float, min_size: int, max_size: int
+) -> asyncpg.Pool:
+    """Open the pool, retrying an unreachable server with backoff until the deadline passes."""
+    give_up_at = time.monotonic() + deadline_seconds
+    next_delay = backoff_delays()
+    while True:
+        try:
+            pool: asyncpg.Pool = await asyncpg.create_pool(
+                target.dsn, min_size=min_size, max_size=max_size, timeout=10
+            )
+            return pool
+        except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+            reason = describe_connect_error(error)
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                raise DatabaseUnavailable(
+                    f"cannot reach {target.description}: {reason} "
+                    f"(gave up after {deadline_seconds:g} s)"
+                ) from None
+            delay = min(next_delay(), remaining)
+            log.warning(
+                "database unreachable, retrying",
+                database=target.description,
+                reason=reason,
+                retry_in=round(delay, 2),
+            )
+            await asyncio.sleep(delay)
+
+
+def describe_connect_error(error: BaseException) -> str:
+    if isinstance(error, asyncio.TimeoutError):
+        return "connection timed out"
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+# What SQL functions take: a plain connection or one borrowed from the pool, which asyncpg's
+# stubs type differently although they behave the same.
+DbConnection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"

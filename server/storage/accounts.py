@@ -1,0 +1,46 @@
+"""Accounts of the people who log in to the node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.database import DbConnection
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    email: str
+    role: str
+
+
+async def upsert_account(
+    connection: DbConnection, username: str, email: str, role: str, password_hash: str
+) -> Account:
+    row = await connection.fetchrow(
+        """
+        INSERT INTO accounts (username, email, role, password_hash) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (username) DO UPDATE
+        SET email = EXCLUDED.email, role = EXCLUDED.role, password_hash = EXCLUDED.password_hash
+        RETURNING id, username, email, role
+        """,
+        username,
+        email,
+        role,
+        password_hash,
+    )
+    assert row is not None  # INSERT ... RETURNING always yields the row
+    return Account(**dict(row))
+
+
+async def find_account(connection: DbConnection, username: str) -> Account | None:
+    row = await connection.fetchrow(
+        "SELECT id, username, email, role FROM accounts WHERE username = $1", username
+    )
+    return None if row is None else Account(**dict(row))
+
+
+async def count_accounts(connection: DbConnection) -> int:
+    count: int = await connection.fetchval("SELECT count(*) FROM accounts")
+    return count

@@ -1,0 +1,100 @@
+"""Database fixtures on a real PostgreSQL.
+
+By default the tests start one embedded PostgreSQL (pgserver) for the session; with DATABASE_URL set
+they use that server instead, creating their databases on it. Each test that asks for a database
+gets a fresh one, copied from a template that was migrated once.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from server.database import EmbeddedPostgres, with_database
+from server.migrations import migrate
+
+
+@pytest.fixture(scope="session")
+def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A DSN on which the tests may create and drop databases."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-postgres"))
+    target = embedded.start()
+    try:
+        yield with_database(target.dsn, "postgres")
+    finally:
+        embedded.stop()
+
+
+async def create_database(server_dsn: str, name: str, template: str | None = None) -> str:
+    connection = await asyncpg.connect(server_dsn)
+    try:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        await connection.close()
+    return with_database(server_dsn, name)
+
+
+async def drop_database(server_dsn: str, name: str) -> None:
+    connection = await asyncpg.connect(server_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def template_database(postgres_server_dsn: str) -> AsyncIterator[str]:
+    name = unique_name("maillage_template")
+    dsn = await create_database(postgres_server_dsn, name)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+    yield name
+    await drop_database(postgres_server_dsn, name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def database_url(postgres_server_dsn: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    name = unique_name("maillage_test")
+    dsn = await create_database(postgres_server_dsn, name, template=template_database)
+    yield dsn
+    await drop_database(postgres_server_dsn, name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def empty_database_url(postgres_server_dsn: str) -> AsyncIterator[str]:
+    """A fresh database with no schema at all."""
+    name = unique_name("maillage_empty")
+    dsn = await create_database(postgres_server_dsn, name)
+    yield dsn
+    await drop_database(postgres_server_dsn, name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def node_dir(tmp_path: Path) -> Path:
+    return tmp_path / "node"
