@@ -30,6 +30,8 @@ __all__ = [
 
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+_PRIVATE_TYPES = (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey)
+_PUBLIC_TYPES = (rsa.RSAPublicKey, ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey)
 
 # Multicodec code 0xed (ed25519-pub) as an unsigned varint, see the multicodec table.
 _ED25519_MULTICODEC = b"\xed\x01"
@@ -50,7 +52,7 @@ def generate_ed25519_key() -> ed25519.Ed25519PrivateKey:
 
 
 def public_key_of(key: PrivateKey | PublicKey) -> PublicKey:
-    if isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+    if isinstance(key, _PRIVATE_TYPES):
         return key.public_key()
     return key
 
@@ -70,7 +72,7 @@ def private_key_from_pem(pem: str | bytes) -> PrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:
         raise KeyFormatError("not an unencrypted PEM private key") from error
-    if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+    if not isinstance(key, _PRIVATE_TYPES):
         raise KeyFormatError(f"unsupported private key type {type(key).__name__}")
     return key
 
@@ -94,7 +96,7 @@ def public_key_from_pem(pem: str | bytes) -> PublicKey:
         key = serialization.load_pem_public_key(data.strip())
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:
         raise KeyFormatError("not a PEM public key") from error
-    if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
+    if not isinstance(key, _PUBLIC_TYPES):
         raise KeyFormatError(f"unsupported public key type {type(key).__name__}")
     return key
 

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import POOL, SETTINGS
+from server.appkeys import SERVICES, SETTINGS, URLS
 from server.config import Settings
-from server.lifecycle import open_pool
-from server.routes import health
+from server.routes import actors, collections, context, health, inbox, wellknown
+from server.services import open_services
+from server.urls import NodeUrls
+from server.workers.supervisor import running_workers
 
 # Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -18,12 +20,24 @@ MAX_REQUEST_BYTES = 1024 * 1024
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(database_context)
-    health.add_routes(app.router)
+    app[URLS] = NodeUrls(settings.public_url)
+    app.cleanup_ctx.append(services_context)
+    app.cleanup_ctx.append(workers_context)
+    for routes in (health, wellknown, context, actors, collections, inbox):
+        routes.add_routes(app.router)
     return app
 
 
-async def database_context(app: web.Application) -> AsyncIterator[None]:
-    async with open_pool(app[SETTINGS]) as pool:
-        app[POOL] = pool
+async def services_context(app: web.Application) -> AsyncIterator[None]:
+    async with open_services(app[SETTINGS]) as services:
+        app[SERVICES] = services
+        yield
+
+
+async def workers_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.run_workers:
+        yield
+        return
+    async with running_workers(app[SERVICES]):
         yield

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncpg
 from aiohttp import web
 
 from server.config import Settings
+from server.services import NodeServices
 from server.urls import NodeUrls
 
 SETTINGS = web.AppKey("settings", Settings)
-POOL = web.AppKey("pool", asyncpg.Pool)
 URLS = web.AppKey("urls", NodeUrls)
+SERVICES = web.AppKey("services", NodeServices)

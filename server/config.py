@@ -78,6 +78,27 @@ class Settings(BaseSettings):
         ),
     )
 
+    dev_hosts: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Development only: host names to resolve to fixed addresses (JSON object), such as "
+            '{"mende.test": "127.0.0.1"} for a test network on one machine.'
+        ),
+    )
+    run_workers: bool = Field(
+        default=True,
+        description=(
+            "Run the inbox and delivery workers inside `serve`; turn off when running "
+            "`maillage worker` processes separately."
+        ),
+    )
+    worker_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often idle workers look for work besides being woken by NOTIFY.",
+    )
+
     @field_validator("domain")
     @classmethod
     def _domain_is_a_host(cls, value: str | None) -> str | None:

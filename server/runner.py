@@ -12,6 +12,8 @@ from aiohttp import web
 
 from server.app import create_app
 from server.config import Settings
+from server.services import open_services
+from server.workers.supervisor import running_workers
 
 log = structlog.get_logger(__name__)
 
@@ -56,3 +58,14 @@ async def serve_until_stopped(settings: Settings, listening: socket.socket) -> N
         await runner.cleanup()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+async def run_workers_until_stopped(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_services(settings) as services, running_workers(services):
+        log.info("workers running")
+        await stop.wait()
+        log.info("stopping workers")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from federation.hosts import canonical_host
 
@@ -14,7 +13,7 @@ class NodeUrls:
 
     @property
     def host(self) -> str:
-        return canonical_host(urlsplit(self.base).netloc)
+        return canonical_host(self.base)
 
     def actor(self, name: str) -> str:
         return f"{self.base}/actors/{name}"
@@ -40,10 +39,6 @@ class NodeUrls:
     @property
     def shared_inbox(self) -> str:
         return f"{self.base}/inbox"
-
-    @property
-    def context(self) -> str:
-        return f"{self.base}/ns"
 
     def activity(self, token: str) -> str:
         return f"{self.base}/activities/{token}"

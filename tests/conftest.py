@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from server.database import EmbeddedPostgres, with_database
 from server.migrations import migrate
+from tests.network import LoopbackNetwork, loopback_network
 
 
 @pytest.fixture(scope="session")
@@ -98,3 +99,28 @@ async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 def node_dir(tmp_path: Path) -> Path:
     return tmp_path / "node"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def database_factory(
+    postgres_server_dsn: str, template_database: str
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Makes as many fresh migrated databases as a test needs (one per node of a network)."""
+    made: list[str] = []
+
+    async def make() -> str:
+        name = unique_name("maillage_node")
+        made.append(name)
+        return await create_database(postgres_server_dsn, name, template=template_database)
+
+    yield make
+    for name in made:
+        await drop_database(postgres_server_dsn, name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def network(
+    tmp_path: Path, database_factory: Callable[[], Awaitable[str]]
+) -> AsyncIterator[LoopbackNetwork]:
+    async with loopback_network(tmp_path, database_factory) as made:
+        yield made

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from aiohttp import web
 
-from server.appkeys import POOL
+from server.appkeys import SERVICES
 from server.migrations import MigrationError, migration_status
 
 READINESS_TIMEOUT = 5.0
@@ -26,7 +26,7 @@ async def readyz(request: web.Request) -> web.Response:
     """200 when the database answers and its schema is the one this code expects."""
     try:
         async with asyncio.timeout(READINESS_TIMEOUT):
-            async with request.app[POOL].acquire() as connection:
+            async with request.app[SERVICES].pool.acquire() as connection:
                 status = await migration_status(connection)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         return not_ready(f"database unreachable: {type(error).__name__}")

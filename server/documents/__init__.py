@@ -1,0 +1,1 @@
+"""Rendering of the ActivityPub documents this node serves."""

@@ -1,0 +1,80 @@
+"""What a received activity does, once it passed every check and was stored.
+
+Each handler runs inside the worker's transaction, so its effects and the row's `done` mark commit
+together; a crash in between means the activity is processed again, and handlers are written to be
+idempotent for that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from server.database import DbConnection
+from server.processing import follow_requests
+from server.processing.context import NodeContext
+from server.processing.payloads import object_id_of, object_type_of
+from server.storage import remote_actors
+from server.storage.inbox import ReceivedActivity
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[None]]
+
+
+async def on_follow(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    followed = object_id_of(activity.payload)
+    if followed is None:
+        return
+    await follow_requests.receive_follow(
+        connection, node, activity.actor_uri, followed, activity.activity_id
+    )
+
+
+async def on_accept(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    await follow_requests.receive_answer(connection, node, activity, accepted=True)
+
+
+async def on_reject(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    await follow_requests.receive_answer(connection, node, activity, accepted=False)
+
+
+async def on_undo(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
+    if object_type_of(activity.payload) == "Follow" or await follow_requests.is_follow_activity(
+        connection, object_id_of(activity.payload)
+    ):
+        await follow_requests.receive_undo_follow(connection, node, activity)
+
+
+async def on_delete(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    if object_id_of(activity.payload) == activity.actor_uri:
+        await remote_actors.forget_remote_actor(connection, activity.actor_uri)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Undo": on_undo,
+    "Delete": on_delete,
+}
+
+
+async def process_activity(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    """Run the handler for the activity's type; unknown types are kept and ignored."""
+    handler = HANDLERS.get(activity.activity_type)
+    if handler is None:
+        log.debug("activity kept without effect", type=activity.activity_type)
+        return
+    await handler(connection, node, activity)

@@ -1,0 +1,169 @@
+"""Follow, Accept, Reject and Undo, in both directions."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import structlog
+
+from server.database import DbConnection
+from server.processing.context import NodeContext
+from server.processing.publish import publish
+from server.storage import follows, local_actors
+from server.storage.inbox import ReceivedActivity
+
+log = structlog.get_logger(__name__)
+
+
+async def receive_follow(
+    connection: DbConnection,
+    node: NodeContext,
+    follower: str,
+    followed: str,
+    activity_id: str,
+) -> None:
+    """A remote actor asks to follow one of ours: accept now, or wait for a human."""
+    name = node.urls.local_actor_name(followed)
+    actor = None if name is None else await local_actors.find_local_actor(connection, name)
+    if name is None or actor is None:
+        log.info("follow of an unknown local actor ignored", followed=followed)
+        return
+    if actor.manually_approves_followers:
+        existing = await follows.find_follow(connection, follower, followed)
+        if existing is not None and existing.state == "accepted":
+            await send_answer(connection, node, name, follower, activity_id, "Accept")
+            return
+        await follows.record_follow(connection, follower, followed, activity_id, "pending")
+        return
+    await follows.record_follow(connection, follower, followed, activity_id, "accepted")
+    await send_answer(connection, node, name, follower, activity_id, "Accept")
+
+
+async def send_answer(
+    connection: DbConnection,
+    node: NodeContext,
+    actor_name: str,
+    follower: str,
+    follow_activity_id: str,
+    answer: str,
+) -> None:
+    await publish(
+        connection,
+        node.urls,
+        actor_name,
+        {
+            "type": answer,
+            "to": [follower],
+            "object": {
+                "id": follow_activity_id,
+                "type": "Follow",
+                "actor": follower,
+                "object": node.urls.actor(actor_name),
+            },
+        },
+        to_followers=False,
+        recipients=[follower],
+    )
+
+
+def answered_follow(payload: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(Follow activity id, follower) named by an Accept or Reject, when it says."""
+    target = payload.get("object")
+    if isinstance(target, str):
+        return target, None
+    if isinstance(target, dict):
+        follow_id = target.get("id") if isinstance(target.get("id"), str) else None
+        follower = target.get("actor") if isinstance(target.get("actor"), str) else None
+        return follow_id, follower
+    return None, None
+
+
+async def receive_answer(
+    connection: DbConnection,
+    node: NodeContext,
+    activity: ReceivedActivity,
+    *,
+    accepted: bool,
+) -> None:
+    """A remote actor answered one of our Follows. Only the followed actor may answer it."""
+    follow_id, follower = answered_follow(activity.payload)
+    relation = None
+    if follow_id is not None:
+        relation = await follows.find_follow_by_activity(connection, follow_id)
+    if relation is None and follower is not None and node.urls.is_local(follower):
+        # Mastodon answers with the Follow's id; some servers embed only actor and object.
+        relation = await follows.find_follow(connection, follower, activity.actor_uri)
+    if relation is None or relation.followed != activity.actor_uri:
+        log.info("answer to an unknown follow ignored", activity=activity.activity_id)
+        return
+    await follows.set_state(
+        connection, relation.follower, relation.followed, "accepted" if accepted else "rejected"
+    )
+
+
+async def receive_undo_follow(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    target = activity.payload.get("object")
+    followed = target.get("object") if isinstance(target, dict) else None
+    if isinstance(followed, str):
+        await follows.remove_follow(connection, activity.actor_uri, followed)
+        return
+    follow_id = target if isinstance(target, str) else None
+    if follow_id is not None:
+        relation = await follows.find_follow_by_activity(connection, follow_id)
+        if relation is not None and relation.follower == activity.actor_uri:
+            await follows.remove_follow(connection, relation.follower, relation.followed)
+
+
+async def is_follow_activity(connection: DbConnection, activity_id: str | None) -> bool:
+    if activity_id is None:
+        return False
+    return await follows.find_follow_by_activity(connection, activity_id) is not None
+
+
+async def follow_remote(
+    connection: DbConnection, node: NodeContext, actor_name: str, target: str
+) -> str:
+    """One of our actors follows a remote actor (already fetched): record, then send Follow."""
+    follower = node.urls.actor(actor_name)
+    activity_id = node.urls.activity(f"follow-{secrets.token_urlsafe(12)}")
+    await follows.record_follow(connection, follower, target, activity_id, "pending")
+    await publish(
+        connection,
+        node.urls,
+        actor_name,
+        {"id": activity_id, "type": "Follow", "object": target, "to": [target]},
+        to_followers=False,
+        recipients=[target],
+    )
+    return activity_id
+
+
+async def unfollow_remote(
+    connection: DbConnection, node: NodeContext, actor_name: str, target: str
+) -> bool:
+    follower = node.urls.actor(actor_name)
+    relation = await follows.find_follow(connection, follower, target)
+    if relation is None:
+        return False
+    await follows.remove_follow(connection, follower, target)
+    await publish(
+        connection,
+        node.urls,
+        actor_name,
+        {
+            "type": "Undo",
+            "to": [target],
+            "object": {
+                "id": relation.follow_activity_id,
+                "type": "Follow",
+                "actor": follower,
+                "object": target,
+            },
+        },
+        to_followers=False,
+        recipients=[target],
+    )
+    return True

@@ -1,0 +1,174 @@
+"""Taking an activity into an inbox: authenticate, check origins, store, then answer 202.
+
+Nothing is recorded (not even the de-duplication key) before the signature, the key owner and the
+origins are checked, so a forged copy cannot poison the id of a real activity (SECURITY.md #12).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+
+from federation.hosts import canonical_host, origin_of
+from federation.signatures import SignatureError, VerifiedSignature, prepare_verification
+from schemas.errors import UntrustedJsonError
+from schemas.untrusted import check_untrusted
+from server.processing.payloads import object_id_of
+from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
+from server.storage import inbox, remote_hosts
+
+log = structlog.get_logger(__name__)
+
+OBJECT_CARRYING = frozenset({"Create", "Update"})
+
+
+class Refused(Exception):
+    """The request is refused; `status` and `reason` make the answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    url: str  # as the sender addressed it: our public base plus the path and query
+    headers: list[tuple[str, str]]
+    body: bytes
+    recipient: str | None  # local actor name for a personal inbox, None for the shared one
+
+
+@dataclass(frozen=True)
+class Accepted:
+    stored: bool  # False for a duplicate or an activity we drop without effect
+    activity_id: str | None
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Refused(400, f"the body is not JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise Refused(400, "the body must be a JSON object")
+    try:
+        check_untrusted(payload)
+    except UntrustedJsonError as error:
+        raise Refused(400, str(error)) from None
+    return payload
+
+
+def required_text(payload: dict[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str) or not value:
+        raise Refused(400, f"the activity has no {key}")
+    return value
+
+
+def check_origins(payload: dict[str, Any], activity_id: str, actor: str) -> None:
+    """Activity, embedded object and attribution share the actor's origin (SECURITY.md #9, #10)."""
+    actor_origin = safe_origin(actor)
+    if safe_origin(activity_id) != actor_origin:
+        raise Refused(400, "the activity id is not on the actor's origin")
+    kind = payload.get("type")
+    target = payload.get("object")
+    if kind in OBJECT_CARRYING and isinstance(target, dict):
+        target_id = target.get("id")
+        if isinstance(target_id, str) and safe_origin(target_id) != actor_origin:
+            raise Refused(400, "the embedded object is not on the actor's origin")
+        attributed = target.get("attributedTo")
+        owners = attributed if isinstance(attributed, list) else [attributed]
+        for owner in owners:
+            owner_id = owner.get("id") if isinstance(owner, dict) else owner
+            if isinstance(owner_id, str) and safe_origin(owner_id) != actor_origin:
+                raise Refused(400, "the object is attributed to an actor of another origin")
+    if kind == "Delete":
+        target_id = object_id_of(payload)
+        if target_id is not None and safe_origin(target_id) != actor_origin:
+            raise Refused(400, "an actor may only delete objects of its own origin")
+
+
+def safe_origin(url: str) -> str:
+    try:
+        return origin_of(url)
+    except ValueError:
+        raise Refused(400, f"not a valid URL: {url[:200]!r}") from None
+
+
+async def verify(
+    directory: RemoteActorDirectory, request: IncomingRequest, actor: str
+) -> VerifiedSignature:
+    """Check the signature; a known key that fails triggers one refetch of its owner (rotation).
+
+    Everything that needs no key (dates, digest, covered components) is checked first, so a
+    malformed request costs no fetch.
+    """
+    try:
+        pending = prepare_verification(
+            request.method, request.url, request.headers, request.body, now=datetime.now(UTC)
+        )
+    except SignatureError as error:
+        raise Refused(401, error.reason) from None
+    try:
+        key = await directory.key(pending.key_id)
+    except ActorUnavailable as error:
+        raise Refused(401, f"cannot obtain key {pending.key_id}: {error}") from None
+    if key.actor_uri != actor:
+        raise Refused(401, "the signing key does not belong to the activity's actor")
+    try:
+        return pending.finish(key.public_pem)
+    except SignatureError as error:
+        first_reason = error.reason
+    try:
+        fresh = await directory.refreshed_key(key.key_id, key.actor_uri)
+    except ActorUnavailable:
+        fresh = None
+    if fresh is None or fresh.public_pem == key.public_pem:
+        raise Refused(401, first_reason)
+    try:
+        return pending.finish(fresh.public_pem)
+    except SignatureError as error:
+        raise Refused(401, error.reason) from None
+
+
+async def accept_incoming(
+    pool: asyncpg.Pool, directory: RemoteActorDirectory, request: IncomingRequest
+) -> Accepted:
+    payload = parse_body(request.body)
+    activity_id = required_text(payload, "id")
+    activity_type = required_text(payload, "type")
+    actor = required_text(payload, "actor")
+    check_origins(payload, activity_id, actor)
+    # Mastodon sends an actor's self-Delete to every server it ever talked to: one we never
+    # knew needs no fetch and no work (SECURITY.md #19).
+    if (
+        activity_type == "Delete"
+        and object_id_of(payload) == actor
+        and await directory.cached_actor(actor) is None
+    ):
+        return Accepted(stored=False, activity_id=activity_id)
+    verified = await verify(directory, request, actor)
+    host = canonical_host(actor)
+    async with pool.acquire() as connection, connection.transaction():
+        stored = await inbox.store_received(
+            connection,
+            safe_origin(actor),
+            activity_id,
+            activity_type,
+            actor,
+            request.recipient,
+            payload,
+        )
+        await remote_hosts.close_circuit(connection, host)
+        if verified.scheme.value == "rfc9421":
+            await remote_hosts.remember_signature_scheme(connection, host, "rfc9421")
+    return Accepted(stored=stored, activity_id=activity_id)

@@ -1,0 +1,140 @@
+"""Following and unfollowing neighbours by handle or URL, and listing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from federation.fetcher import FetchError, SafeFetcher
+from federation.hosts import InvalidHost, canonical_host
+from server.processing.context import NodeContext
+from server.processing.follow_requests import follow_remote, unfollow_remote
+from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
+from server.storage import follows, remote_actors
+from server.storage.local_actors import PLACE
+
+
+class NeighbourError(Exception):
+    """The neighbour cannot be resolved or followed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    uri: str
+    name: str | None
+    handle: str | None
+    we_follow: str | None  # state of our place's follow, if any
+    follows_us: str | None  # state of their follow of our place, if any
+
+
+def split_handle(target: str) -> tuple[str, str]:
+    """`acct:user@host`, `@user@host` or `user@host` as (user, canonical host)."""
+    handle = target.strip().removeprefix("acct:").removeprefix("@")
+    user, at, domain = handle.rpartition("@")
+    if not at or not user or not domain:
+        raise NeighbourError(f"{target!r} is neither a URL nor a handle like name@domain")
+    try:
+        return user, canonical_host(domain)
+    except InvalidHost as error:
+        raise NeighbourError(f"{target!r}: {error}") from None
+
+
+async def resolve_actor_uri(fetcher: SafeFetcher, target: str, development: bool) -> str:
+    """An actor id from a URL as is, or from a handle through WebFinger."""
+    if target.startswith(("https://", "http://")):
+        return target
+    user, host = split_handle(target)
+    scheme = "http" if development else "https"
+    resource = f"acct:{user}@{host}"
+    url = f"{scheme}://{host}/.well-known/webfinger?resource={resource}"
+    try:
+        document = await fetcher.fetch_json(url)
+    except FetchError as error:
+        raise NeighbourError(f"WebFinger lookup of {resource} failed: {error}") from None
+    href = self_link(document.data)
+    if href is None:
+        raise NeighbourError(f"WebFinger for {resource} names no ActivityPub actor")
+    return href
+
+
+def self_link(jrd: dict[str, Any]) -> str | None:
+    links = jrd.get("links")
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if (
+            isinstance(link, dict)
+            and link.get("rel") == "self"
+            and isinstance(link.get("href"), str)
+            and str(link.get("type", "")).startswith(
+                ("application/activity+json", "application/ld+json")
+            )
+        ):
+            return str(link["href"])
+    return None
+
+
+async def follow_neighbour(
+    pool: asyncpg.Pool,
+    node: NodeContext,
+    directory: RemoteActorDirectory,
+    fetcher: SafeFetcher,
+    target: str,
+    development: bool,
+) -> str:
+    """Our place follows `target`; returns the actor id. The Accept arrives later."""
+    uri = await resolve_actor_uri(fetcher, target, development)
+    if node.urls.is_local(uri):
+        raise NeighbourError("a place cannot follow an actor of its own node")
+    try:
+        await directory.refresh_actor(uri)
+    except ActorUnavailable as error:
+        raise NeighbourError(str(error)) from None
+    async with pool.acquire() as connection, connection.transaction():
+        await follow_remote(connection, node, PLACE, uri)
+    return uri
+
+
+async def unfollow_neighbour(
+    pool: asyncpg.Pool,
+    node: NodeContext,
+    fetcher: SafeFetcher,
+    target: str,
+    development: bool,
+) -> str:
+    uri = await resolve_actor_uri(fetcher, target, development)
+    async with pool.acquire() as connection, connection.transaction():
+        if not await unfollow_remote(connection, node, PLACE, uri):
+            raise NeighbourError(f"our place does not follow {uri}")
+    return uri
+
+
+async def list_neighbours(pool: asyncpg.Pool, node: NodeContext) -> list[Neighbour]:
+    place = node.urls.actor(PLACE)
+    async with pool.acquire() as connection:
+        relations = await follows.all_relations(connection)
+        others = {r.followed for r in relations if r.follower == place} | {
+            r.follower for r in relations if r.followed == place
+        }
+        known = {uri: await remote_actors.find_remote_actor(connection, uri) for uri in others}
+    state = {(r.follower, r.followed): r.state for r in relations}
+    neighbours = []
+    for uri in sorted(others):
+        actor = known.get(uri)
+        handle = (
+            f"{actor.preferred_username}@{actor.host}"
+            if actor is not None and actor.preferred_username
+            else None
+        )
+        neighbours.append(
+            Neighbour(
+                uri=uri,
+                name=actor.display_name if actor else None,
+                handle=handle,
+                we_follow=state.get((place, uri)),
+                follows_us=state.get((uri, place)),
+            )
+        )
+    return neighbours

@@ -1,0 +1,59 @@
+"""Publishing: an activity of a local actor becomes an outbox row and one delivery per inbox."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from federation.hosts import canonical_host
+from schemas.context import emitted_context
+from server.database import DbConnection
+from server.storage import follows, outbox, remote_actors
+from server.urls import NodeUrls
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def new_activity_id(urls: NodeUrls) -> str:
+    return urls.activity(secrets.token_urlsafe(12))
+
+
+async def publish(
+    connection: DbConnection,
+    urls: NodeUrls,
+    actor_name: str,
+    activity: dict[str, Any],
+    *,
+    to_followers: bool,
+    recipients: Iterable[str] = (),
+) -> int:
+    """Store `activity` in the actor's outbox and queue its deliveries, in the caller's transaction.
+
+    `recipients` are remote actor ids that must be known (fetched) already.
+    """
+    activity = {"@context": emitted_context(), **activity}
+    activity.setdefault("id", new_activity_id(urls))
+    activity.setdefault("actor", urls.actor(actor_name))
+    audience = {*as_list(activity.get("to")), *as_list(activity.get("cc"))}
+    public = PUBLIC in audience
+    outbox_id = await outbox.store_published(
+        connection, activity["id"], actor_name, activity["type"], public, activity
+    )
+    inboxes: set[str] = set()
+    if to_followers:
+        inboxes.update(await follows.accepted_follower_inboxes(connection, urls.actor(actor_name)))
+    for recipient in recipients:
+        actor = await remote_actors.find_remote_actor(connection, recipient)
+        if actor is not None and not actor.gone:
+            inboxes.add(actor.inbox)
+    await outbox.add_deliveries(
+        connection, outbox_id, {url: canonical_host(url) for url in inboxes}
+    )
+    return outbox_id
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,67 @@
+"""Signing what this node sends: deliveries as the publishing actor, fetches as the node itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from federation.keys import PrivateKey, private_key_from_pem
+from federation.signatures import Scheme, signed_request_headers
+from server.storage import keys
+from server.storage.local_actors import APPLICATION
+from server.urls import NodeUrls
+
+
+@dataclass
+class RequestSigner:
+    pool: asyncpg.Pool
+    urls: NodeUrls
+    _rsa_keys: dict[str, PrivateKey] = field(default_factory=dict)
+
+    async def load(self) -> None:
+        """Read the node actor's key now, so signed GETs need no database round trip."""
+        await self.rsa_key(APPLICATION)
+
+    async def rsa_key(self, actor_name: str) -> PrivateKey:
+        cached = self._rsa_keys.get(actor_name)
+        if cached is not None:
+            return cached
+        async with self.pool.acquire() as connection:
+            pairs = await keys.key_pairs_of(connection, actor_name)
+        for pair in pairs:
+            if pair.algorithm == "rsa-2048":
+                key = private_key_from_pem(pair.private_pem)
+                self._rsa_keys[actor_name] = key
+                return key
+        raise LookupError(f"local actor {actor_name!r} has no RSA key")
+
+    async def sign_post(
+        self, actor_name: str, url: str, body: bytes, scheme: str
+    ) -> dict[str, str]:
+        key = await self.rsa_key(actor_name)
+        headers = signed_request_headers(
+            Scheme(scheme),
+            "POST",
+            url,
+            body,
+            key=key,
+            key_id=self.urls.rsa_key_id(actor_name),
+            headers={"Content-Type": "application/activity+json"},
+        )
+        return {"Content-Type": "application/activity+json", **headers}
+
+    def sign_get(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Mapping[str, str]:
+        """Sign a fetch as the node's Application actor (FEP-2677), for authorized-fetch peers."""
+        return signed_request_headers(
+            Scheme.CAVAGE,
+            method,
+            url,
+            body or b"",
+            key=self._rsa_keys[APPLICATION],
+            key_id=self.urls.rsa_key_id(APPLICATION),
+            headers=headers,
+        )

@@ -1,0 +1,30 @@
+"""Actor documents and their collections."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.appkeys import SERVICES, URLS
+from server.documents.actors import actor_document
+from server.documents.pages import actor_page
+from server.routes.negotiation import activity_json, wants_activitypub
+from server.storage.keys import key_pairs_of
+from server.storage.local_actors import find_local_actor
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/actors/{name}", actor)
+
+
+async def actor(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    async with request.app[SERVICES].pool.acquire() as connection:
+        found = await find_local_actor(connection, name)
+        if found is None:
+            raise web.HTTPNotFound(text=f"no actor named {name!r} on this node")
+        pairs = await key_pairs_of(connection, name)
+    if wants_activitypub(request):
+        return activity_json(actor_document(request.app[URLS], found, pairs))
+    return web.Response(
+        text=actor_page(found), content_type="text/html", headers={"Vary": "Accept"}
+    )

@@ -1,0 +1,42 @@
+"""Personal and shared inboxes: thin, the work is in server.processing.incoming."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.appkeys import SERVICES, URLS
+from server.processing.incoming import IncomingRequest, Refused, accept_incoming
+from server.storage.local_actors import find_local_actor
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_post("/inbox", shared_inbox)
+    router.add_post("/actors/{name}/inbox", personal_inbox)
+
+
+async def shared_inbox(request: web.Request) -> web.Response:
+    return await receive(request, None)
+
+
+async def personal_inbox(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    async with request.app[SERVICES].pool.acquire() as connection:
+        if await find_local_actor(connection, name) is None:
+            raise web.HTTPNotFound(text=f"no actor named {name!r} on this node")
+    return await receive(request, name)
+
+
+async def receive(request: web.Request, recipient: str | None) -> web.Response:
+    body = await request.read()
+    incoming = IncomingRequest(
+        method=request.method,
+        url=request.app[URLS].base + request.path_qs,
+        headers=list(request.headers.items()),
+        body=body,
+        recipient=recipient,
+    )
+    try:
+        await accept_incoming(request.app[SERVICES].pool, request.app[SERVICES].actors, incoming)
+    except Refused as refusal:
+        return web.json_response({"error": refusal.reason}, status=refusal.status)
+    return web.Response(status=202)

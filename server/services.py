@@ -1,0 +1,59 @@
+"""What a node process runs on: the pool, the fetcher, the signer, the remote actor directory.
+
+Both the web application and the operator's commands open them the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+
+from federation.fetcher import FetchPolicy, SafeFetcher
+from server.config import Settings
+from server.lifecycle import open_pool
+from server.processing.context import NodeContext
+from server.processing.remote_actors import RemoteActorDirectory
+from server.processing.signing import RequestSigner
+from server.urls import NodeUrls
+
+
+@dataclass(frozen=True)
+class NodeServices:
+    settings: Settings
+    urls: NodeUrls
+    pool: asyncpg.Pool
+    fetcher: SafeFetcher
+    signer: RequestSigner
+    actors: RemoteActorDirectory
+
+    @property
+    def node(self) -> NodeContext:
+        return NodeContext(self.urls)
+
+
+def fetch_policy(settings: Settings, urls: NodeUrls) -> FetchPolicy:
+    return FetchPolicy(
+        allow_private_network=settings.development,
+        own_origins=frozenset({urls.base}),
+        host_resolver_overrides=settings.dev_hosts if settings.development else {},
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[NodeServices]:
+    urls = NodeUrls(settings.public_url)
+    async with open_pool(settings) as pool:
+        signer = RequestSigner(pool, urls)
+        await signer.load()
+        async with SafeFetcher(fetch_policy(settings, urls)) as fetcher:
+            yield NodeServices(
+                settings=settings,
+                urls=urls,
+                pool=pool,
+                fetcher=fetcher,
+                signer=signer,
+                actors=RemoteActorDirectory(pool, fetcher, signer),
+            )

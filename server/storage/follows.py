@@ -1,0 +1,120 @@
+"""Follow relations, both directions: local actors following remote ones and the reverse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.database import DbConnection
+
+
+@dataclass(frozen=True)
+class Follow:
+    follower: str
+    followed: str
+    follow_activity_id: str
+    state: str
+    created_at: datetime
+
+
+COLUMNS = "follower, followed, follow_activity_id, state, created_at"
+
+
+async def record_follow(
+    connection: DbConnection, follower: str, followed: str, activity_id: str, state: str
+) -> Follow:
+    """Create or renew the relation; a repeated Follow takes the new activity id."""
+    row = await connection.fetchrow(
+        f"""
+        INSERT INTO follows (follower, followed, follow_activity_id, state) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (follower, followed) DO UPDATE SET
+            follow_activity_id = EXCLUDED.follow_activity_id, state = EXCLUDED.state,
+            updated_at = now()
+        RETURNING {COLUMNS}
+        """,
+        follower,
+        followed,
+        activity_id,
+        state,
+    )
+    assert row is not None
+    return Follow(**dict(row))
+
+
+async def find_follow(connection: DbConnection, follower: str, followed: str) -> Follow | None:
+    row = await connection.fetchrow(
+        f"SELECT {COLUMNS} FROM follows WHERE follower = $1 AND followed = $2",
+        follower,
+        followed,
+    )
+    return None if row is None else Follow(**dict(row))
+
+
+async def find_follow_by_activity(connection: DbConnection, activity_id: str) -> Follow | None:
+    row = await connection.fetchrow(
+        f"SELECT {COLUMNS} FROM follows WHERE follow_activity_id = $1", activity_id
+    )
+    return None if row is None else Follow(**dict(row))
+
+
+async def set_state(connection: DbConnection, follower: str, followed: str, state: str) -> bool:
+    result: str = await connection.execute(
+        "UPDATE follows SET state = $3, updated_at = now() WHERE follower = $1 AND followed = $2",
+        follower,
+        followed,
+        state,
+    )
+    return result != "UPDATE 0"
+
+
+async def remove_follow(connection: DbConnection, follower: str, followed: str) -> bool:
+    result: str = await connection.execute(
+        "DELETE FROM follows WHERE follower = $1 AND followed = $2", follower, followed
+    )
+    return result != "DELETE 0"
+
+
+async def accepted_follower_inboxes(connection: DbConnection, followed: str) -> list[str]:
+    """Distinct delivery inboxes of the accepted remote followers (shared inbox preferred)."""
+    rows = await connection.fetch(
+        """
+        SELECT DISTINCT coalesce(a.shared_inbox, a.inbox) AS inbox
+        FROM follows f JOIN remote_actors a ON a.uri = f.follower
+        WHERE f.followed = $1 AND f.state = 'accepted' AND NOT a.gone
+        """,
+        followed,
+    )
+    return [row["inbox"] for row in rows]
+
+
+async def page_of(
+    connection: DbConnection,
+    *,
+    followed: str | None = None,
+    follower: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[str]]:
+    """Accepted relations of one actor, newest first: (total, the other side's ids)."""
+    if followed is not None:
+        where, value, other = "followed = $1", followed, "follower"
+    elif follower is not None:
+        where, value, other = "follower = $1", follower, "followed"
+    else:
+        raise ValueError("page_of needs followed or follower")
+    total: int = await connection.fetchval(
+        f"SELECT count(*) FROM follows WHERE {where} AND state = 'accepted'", value
+    )
+    rows = await connection.fetch(
+        f"SELECT {other} AS uri FROM follows WHERE {where} AND state = 'accepted' "
+        "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+        value,
+        limit,
+        offset,
+    )
+    return total, [row["uri"] for row in rows]
+
+
+async def all_relations(connection: DbConnection) -> list[Follow]:
+    rows = await connection.fetch(f"SELECT {COLUMNS} FROM follows ORDER BY created_at, id")
+    return [Follow(**dict(row)) for row in rows]

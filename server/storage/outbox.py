@@ -1,0 +1,169 @@
+"""Activities our actors published, and the per-inbox deliveries that carry them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from server.database import DbConnection
+
+DELIVERY_CHANNEL = "maillage_deliveries"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    outbox_id: int
+    inbox_url: str
+    host: str
+    attempts: int
+    actor_name: str
+    payload: dict[str, Any]
+
+
+async def store_published(
+    connection: DbConnection,
+    activity_id: str,
+    actor_name: str,
+    activity_type: str,
+    public: bool,
+    payload: dict[str, Any],
+) -> int:
+    outbox_id: int = await connection.fetchval(
+        """
+        INSERT INTO outbox_activities (activity_id, actor_name, activity_type, public, payload)
+        VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id
+        """,
+        activity_id,
+        actor_name,
+        activity_type,
+        public,
+        json.dumps(payload),
+    )
+    return outbox_id
+
+
+async def add_deliveries(connection: DbConnection, outbox_id: int, inboxes: dict[str, str]) -> int:
+    """One row per distinct inbox (`inboxes` maps inbox URL to its canonical host)."""
+    if not inboxes:
+        return 0
+    await connection.executemany(
+        "INSERT INTO deliveries (outbox_id, inbox_url, host) VALUES ($1, $2, $3) "
+        "ON CONFLICT (outbox_id, inbox_url) DO NOTHING",
+        [(outbox_id, url, host) for url, host in inboxes.items()],
+    )
+    await connection.execute("SELECT pg_notify($1, '')", DELIVERY_CHANNEL)
+    return len(inboxes)
+
+
+async def claim_due(connection: DbConnection, limit: int, lease_seconds: float) -> list[Delivery]:
+    """Lease due deliveries whose host's circuit is closed; expired leases are taken again."""
+    rows = await connection.fetch(
+        """
+        WITH due AS (
+            SELECT d.id FROM deliveries d
+            LEFT JOIN remote_hosts h ON h.host = d.host
+            WHERE d.state = 'pending' AND d.next_attempt_at <= now()
+              AND (d.lease_until IS NULL OR d.lease_until < now())
+              AND (h.circuit_open_until IS NULL OR h.circuit_open_until <= now())
+            ORDER BY d.next_attempt_at, d.id
+            LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
+        UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2),
+            attempts = d.attempts + 1
+        FROM due, outbox_activities o
+        WHERE d.id = due.id AND o.id = d.outbox_id
+        RETURNING d.id, d.outbox_id, d.inbox_url, d.host, d.attempts, o.actor_name, o.payload
+        """,
+        limit,
+        lease_seconds,
+    )
+    return [Delivery(**{**dict(row), "payload": json.loads(row["payload"])}) for row in rows]
+
+
+async def mark_delivered(connection: DbConnection, delivery_id: int, status: int) -> None:
+    await connection.execute(
+        "UPDATE deliveries SET state = 'done', last_status = $2, lease_until = NULL, "
+        "finished_at = now(), last_error = NULL WHERE id = $1",
+        delivery_id,
+        status,
+    )
+
+
+async def schedule_retry(
+    connection: DbConnection,
+    delivery_id: int,
+    delay_seconds: float,
+    status: int | None,
+    error: str,
+) -> None:
+    await connection.execute(
+        """
+        UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2),
+            lease_until = NULL, last_status = $3, last_error = $4
+        WHERE id = $1
+        """,
+        delivery_id,
+        delay_seconds,
+        status,
+        error[:2000],
+    )
+
+
+async def give_up(
+    connection: DbConnection, delivery_id: int, status: int | None, error: str
+) -> None:
+    await connection.execute(
+        "UPDATE deliveries SET state = 'failed', lease_until = NULL, last_status = $2, "
+        "last_error = $3, finished_at = now() WHERE id = $1",
+        delivery_id,
+        status,
+        error[:2000],
+    )
+
+
+@dataclass(frozen=True)
+class HostDeliveryState:
+    host: str
+    pending: int
+    done: int
+    failed: int
+    consecutive_failures: int
+    circuit_open_until: Any
+    last_success_at: Any
+    last_error: str | None
+
+
+async def delivery_state_by_host(connection: DbConnection) -> list[HostDeliveryState]:
+    rows = await connection.fetch(
+        """
+        SELECT d.host,
+               count(*) FILTER (WHERE d.state = 'pending') AS pending,
+               count(*) FILTER (WHERE d.state = 'done') AS done,
+               count(*) FILTER (WHERE d.state = 'failed') AS failed,
+               coalesce(max(h.consecutive_failures), 0) AS consecutive_failures,
+               max(h.circuit_open_until) AS circuit_open_until,
+               max(h.last_success_at) AS last_success_at,
+               (array_agg(d.last_error ORDER BY d.id DESC)
+                    FILTER (WHERE d.last_error IS NOT NULL))[1] AS last_error
+        FROM deliveries d LEFT JOIN remote_hosts h ON h.host = d.host
+        GROUP BY d.host ORDER BY d.host
+        """
+    )
+    return [HostDeliveryState(**dict(row)) for row in rows]
+
+
+async def page_of_public(
+    connection: DbConnection, actor_name: str, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    total: int = await connection.fetchval(
+        "SELECT count(*) FROM outbox_activities WHERE actor_name = $1 AND public", actor_name
+    )
+    rows = await connection.fetch(
+        "SELECT payload FROM outbox_activities WHERE actor_name = $1 AND public "
+        "ORDER BY id DESC LIMIT $2 OFFSET $3",
+        actor_name,
+        limit,
+        offset,
+    )
+    return total, [json.loads(row["payload"]) for row in rows]

@@ -1,0 +1,114 @@
+"""Actors of other servers and their public keys, as last fetched."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.database import DbConnection
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    uri: str
+    host: str
+    kind: str
+    preferred_username: str | None
+    display_name: str | None
+    inbox: str
+    shared_inbox: str | None
+    followers: str | None
+    gone: bool
+    fetched_at: datetime
+
+    @property
+    def delivery_inbox(self) -> str:
+        """Shared inbox when the actor has one: one request per host instead of one per actor."""
+        return self.shared_inbox or self.inbox
+
+
+@dataclass(frozen=True)
+class RemoteKey:
+    key_id: str
+    actor_uri: str
+    public_pem: str
+    fetched_at: datetime
+
+
+ACTOR_COLUMNS = (
+    "uri, host, kind, preferred_username, display_name, inbox, shared_inbox, followers, gone, "
+    "fetched_at"
+)
+
+
+async def save_remote_actor(
+    connection: DbConnection,
+    actor: RemoteActor,
+    document: dict[str, Any],
+    keys: dict[str, str],
+) -> None:
+    """Store the actor and exactly the keys it publishes now (a rotated key replaces the old)."""
+    await connection.execute(
+        """
+        INSERT INTO remote_actors (uri, host, kind, preferred_username, display_name, inbox,
+                                   shared_inbox, followers, document, gone, fetched_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, false, now())
+        ON CONFLICT (uri) DO UPDATE SET host = EXCLUDED.host, kind = EXCLUDED.kind,
+            preferred_username = EXCLUDED.preferred_username,
+            display_name = EXCLUDED.display_name, inbox = EXCLUDED.inbox,
+            shared_inbox = EXCLUDED.shared_inbox, followers = EXCLUDED.followers,
+            document = EXCLUDED.document, gone = false, fetched_at = now()
+        """,
+        actor.uri,
+        actor.host,
+        actor.kind,
+        actor.preferred_username,
+        actor.display_name,
+        actor.inbox,
+        actor.shared_inbox,
+        actor.followers,
+        json.dumps(document),
+    )
+    await connection.execute(
+        "DELETE FROM remote_keys WHERE actor_uri = $1 AND NOT (key_id = ANY($2::text[]))",
+        actor.uri,
+        list(keys),
+    )
+    for key_id, pem in keys.items():
+        await connection.execute(
+            """
+            INSERT INTO remote_keys (key_id, actor_uri, public_pem) VALUES ($1, $2, $3)
+            ON CONFLICT (key_id) DO UPDATE SET actor_uri = EXCLUDED.actor_uri,
+                public_pem = EXCLUDED.public_pem, fetched_at = now()
+            """,
+            key_id,
+            actor.uri,
+            pem,
+        )
+
+
+async def find_remote_actor(connection: DbConnection, uri: str) -> RemoteActor | None:
+    row = await connection.fetchrow(
+        f"SELECT {ACTOR_COLUMNS} FROM remote_actors WHERE uri = $1", uri
+    )
+    return None if row is None else RemoteActor(**dict(row))
+
+
+async def find_remote_key(connection: DbConnection, key_id: str) -> RemoteKey | None:
+    row = await connection.fetchrow(
+        "SELECT key_id, actor_uri, public_pem, fetched_at FROM remote_keys WHERE key_id = $1",
+        key_id,
+    )
+    return None if row is None else RemoteKey(**dict(row))
+
+
+async def mark_gone_by_inbox(connection: DbConnection, inbox: str) -> None:
+    """A personal inbox answered 410: its actor is gone (a shared inbox never marks anyone)."""
+    await connection.execute("UPDATE remote_actors SET gone = true WHERE inbox = $1", inbox)
+
+
+async def forget_remote_actor(connection: DbConnection, uri: str) -> None:
+    await connection.execute("DELETE FROM remote_actors WHERE uri = $1", uri)
+    await connection.execute("DELETE FROM follows WHERE follower = $1 OR followed = $1", uri)

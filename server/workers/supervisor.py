@@ -1,0 +1,49 @@
+"""Starting the workers beside the web server (or alone, in `maillage worker`) and stopping them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+
+from server.services import NodeServices
+from server.workers.delivery import DeliveryWorker
+from server.workers.inbox import InboxWorker
+
+log = structlog.get_logger(__name__)
+
+STOP_TIMEOUT = 10.0
+
+
+@contextlib.asynccontextmanager
+async def running_workers(services: NodeServices) -> AsyncIterator[None]:
+    """Run the inbox and delivery workers for the duration of the block.
+
+    On exit, in-flight batches get STOP_TIMEOUT seconds; what is cut short keeps its lease and is
+    taken again after the lease expires, so nothing is lost.
+    """
+    stop = asyncio.Event()
+    poll = services.settings.worker_poll_seconds
+    inbox_worker = InboxWorker(services.pool, services.node, poll_seconds=poll)
+    delivery_worker = DeliveryWorker(
+        services.pool, services.fetcher, services.signer, poll_seconds=poll
+    )
+    tasks = [
+        asyncio.create_task(inbox_worker.run(stop), name="inbox-worker"),
+        asyncio.create_task(delivery_worker.run(stop), name="delivery-worker"),
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        done, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("worker failed", worker=task.get_name(), error=repr(task.exception()))

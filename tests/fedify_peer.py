@@ -1,0 +1,561 @@
+"""A pytest harness for the independent Fedify peer in `../shared/peers/fedify`.
+
+The peer is a small Node program (`peer.mjs`) built on the Fedify framework: a strict, independent
+ActivityPub server with a JSON control API (see the top of peer.mjs). This module
+
+- installs it once per content hash into a cache folder outside the repository (`npm ci`),
+- starts peers as subprocesses on free loopback ports and waits for them to answer,
+- wraps the control API in async methods (aiohttp client),
+- offers the fixtures `fedify_install` (session) and `fedify_peer_factory` (per test).
+
+Tests use the fixtures by binding them in the test module, where pytest finds them (a plain
+`from ... import fedify_peer_factory` works too, but ruff then reports F811 on every test that
+takes the fixture as a parameter):
+
+    from tests import fedify_peer
+    from tests.fedify_peer import FedifyPeerFactory, activity
+
+    fedify_install = fedify_peer.fedify_install
+    fedify_peer_factory = fedify_peer.fedify_peer_factory
+
+    async def test_something(fedify_peer_factory: FedifyPeerFactory) -> None:
+        bob = await fedify_peer_factory(name="bob", spec="rfc9421", secure=True)
+
+Or, suite-wide, tests/conftest.py imports them:
+`from tests.fedify_peer import fedify_install, fedify_peer_factory  # noqa: F401`.
+
+When node/npm or the shared folder are missing, or `npm ci` fails, tests that need the peer are
+skipped, unless the environment variable CI is "true": CI must run the interop tests, so they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NoReturn, Protocol
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from tests.support import free_port
+
+PEER_SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "peers" / "fedify"
+# What decides whether a cached install is still good: the dependencies and the program.
+HASHED_FILES = ("package-lock.json", "package.json", "peer.mjs")
+REQUIRED_FILES = ("package.json", "package-lock.json", "peer.mjs")
+COMPLETE_MARKER = ".maillage-install-complete"
+NPM_CI_TIMEOUT = 240.0  # below pytest-timeout's 300 s, which also covers fixture setup
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 5.0
+CONTROL_TIMEOUT = 30.0
+SPECS = ("rfc9421", "draft-cavage-http-signatures-12")
+
+Json = Any
+Entry = dict[str, Any]
+
+
+class FedifyUnavailable(Exception):
+    """The peer cannot run on this machine; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class FedifyPeerError(Exception):
+    """The peer's control API answered with a non-2xx status."""
+
+    def __init__(self, peer: str, method: str, path: str, status: int, body: str) -> None:
+        super().__init__(f"fedify peer {peer}: {method} {path} answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+# ---------------------------------------------------------------------------------------------
+# Skip or fail: the decision, kept pure so that it can be unit-tested.
+
+
+def ci_requires_interop(env: Mapping[str, str]) -> bool:
+    """True when running under CI (CI=true), where the interop tests must not be skipped."""
+    return env.get("CI", "").strip().lower() in {"true", "1"}
+
+
+def unavailable_reason(
+    *,
+    which: Callable[[str], str | None] = shutil.which,
+    source: Path = PEER_SOURCE,
+) -> str | None:
+    """Why the peer cannot be installed or run here, or None when the prerequisites are met."""
+    if which("node") is None:
+        return "the Fedify interop peer needs `node` on PATH (Node 20+), and it was not found"
+    if which("npm") is None:
+        return "the Fedify interop peer needs `npm` on PATH, and it was not found"
+    if not source.is_dir():
+        return f"the Fedify interop peer's folder {source} does not exist (no ../shared checkout?)"
+    missing = [name for name in REQUIRED_FILES if not (source / name).is_file()]
+    if missing:
+        return f"the Fedify interop peer's folder {source} lacks {', '.join(missing)}"
+    return None
+
+
+def decide(reason: str, env: Mapping[str, str]) -> tuple[Literal["skip", "fail"], str]:
+    """Skip locally; fail under CI, which must run the interop tests."""
+    if ci_requires_interop(env):
+        return "fail", f"{reason} (CI=true: the Fedify interop tests must run in CI)"
+    return "skip", reason
+
+
+def skip_or_fail(reason: str, env: Mapping[str, str] | None = None) -> NoReturn:
+    outcome, message = decide(reason, os.environ if env is None else env)
+    if outcome == "fail":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Installing: one `npm ci` per content hash, in a cache folder outside the repository.
+
+
+def source_hash(source: Path = PEER_SOURCE) -> str:
+    digest = hashlib.sha256()
+    for name in HASHED_FILES:
+        path = source / name
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cache_root() -> Path:
+    """`$MAILLAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/maillage` or `~/.cache/maillage`, else tmp."""
+    explicit = os.environ.get("MAILLAGE_CACHE_DIR")
+    candidates = [Path(explicit)] if explicit else []
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    candidates.append((Path(xdg) if xdg else Path.home() / ".cache") / "maillage")
+    candidates.append(Path(tempfile.gettempdir()) / f"maillage-cache-{os.getuid()}")
+    for candidate in candidates:
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK):
+            return candidate
+    raise FedifyUnavailable(f"no writable cache folder among {[str(c) for c in candidates]}")
+
+
+def install_is_complete(folder: Path, digest: str) -> bool:
+    marker = folder / COMPLETE_MARKER
+    return (
+        marker.is_file()
+        and marker.read_text().strip() == digest
+        and (folder / "node_modules" / "@fedify" / "fedify" / "package.json").is_file()
+    )
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """An advisory lock across processes (two pytest runs, or xdist workers)."""
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _copy_sources(source: Path, target: Path) -> None:
+    target.mkdir(parents=True)
+    for entry in source.iterdir():
+        if entry.name == "node_modules" or entry.name.endswith(".log") or not entry.is_file():
+            continue
+        # copyfile, not copy2: the shared files are read-only and the copy must stay removable.
+        shutil.copyfile(entry, target / entry.name)
+
+
+def install_peer(source: Path, root: Path, *, timeout: float = NPM_CI_TIMEOUT) -> Path:
+    """Copy the peer into `root/fedify-peer-<hash>` and `npm ci` there, unless already done.
+
+    Raises FedifyUnavailable when npm ci fails.
+    """
+    digest = source_hash(source)
+    folder = root / f"fedify-peer-{digest[:16]}"
+    if install_is_complete(folder, digest):
+        return folder
+    with _exclusive(root / f"fedify-peer-{digest[:16]}.lock"):
+        if install_is_complete(folder, digest):  # another process finished it meanwhile
+            return folder
+        staging = root / f"fedify-peer-{digest[:16]}.partial-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        _copy_sources(source, staging)
+        started = time.monotonic()
+        try:
+            result = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund"],
+                cwd=staging,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise FedifyUnavailable(f"`npm ci` for the Fedify peer failed: {error}") from error
+        elapsed = time.monotonic() - started
+        if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            output = (result.stdout + result.stderr).strip()[-2000:]
+            raise FedifyUnavailable(
+                f"`npm ci` for the Fedify peer failed with status {result.returncode}:\n{output}"
+            )
+        (staging / COMPLETE_MARKER).write_text(digest + "\n")
+        (staging / ".maillage-npm-ci-seconds").write_text(f"{elapsed:.1f}\n")
+        staging.rename(folder)
+        return folder
+
+
+# Remembered for the process, so that several modules' fixtures check (and fail) only once.
+_install_outcome: Path | str | None = None
+
+
+def prepare_peer_install() -> Path:
+    """The installed peer's folder; skips the test (or fails it under CI=true) when impossible."""
+    global _install_outcome
+    if _install_outcome is None:
+        reason = unavailable_reason()
+        if reason is not None:
+            _install_outcome = reason
+        else:
+            try:
+                _install_outcome = install_peer(PEER_SOURCE, cache_root())
+            except FedifyUnavailable as error:
+                _install_outcome = error.reason
+    if isinstance(_install_outcome, str):
+        skip_or_fail(_install_outcome)
+    return _install_outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# A running peer.
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: SIGTERM the peer if the test process dies without stopping it."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return "<no log>"
+
+
+class FedifyPeer:
+    """One `node peer.mjs` on a free loopback port, with its control API as async methods."""
+
+    def __init__(
+        self,
+        install: Path,
+        *,
+        name: str = "alice",
+        spec: str = "rfc9421",
+        secure: bool = False,
+        log_dir: Path | None = None,
+    ) -> None:
+        if spec not in SPECS:
+            raise ValueError(f"spec must be one of {SPECS}, not {spec!r}")
+        self.install = install
+        self.name = name
+        self.spec = spec
+        self.secure = secure
+        self.log_dir = log_dir if log_dir is not None else Path(tempfile.mkdtemp(prefix="fedify-"))
+        self.log_path = self.log_dir / f"fedify-{name}.log"
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._actor_id: str | None = None
+
+    # -- identity --------------------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        if not self.port:
+            raise RuntimeError(f"fedify peer {self.name} is not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def actor_id(self) -> str:
+        return self._actor_id or f"{self.origin}/users/{self.name}"
+
+    @property
+    def handle(self) -> str:
+        """The WebFinger handle, `acct:NAME@127.0.0.1:PORT`."""
+        return f"acct:{self.name}@127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __repr__(self) -> str:
+        return f"<FedifyPeer {self.name} port={self.port} spec={self.spec} secure={self.secure}>"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, *, within: float = START_TIMEOUT, attempts: int = 3) -> FedifyPeer:
+        """Spawn the peer and wait until /_peer/health answers; retries when the port was taken."""
+        if self._process is not None:
+            raise RuntimeError(f"{self!r} already started")
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CONTROL_TIMEOUT))
+        try:
+            for attempt in range(1, attempts + 1):
+                self._spawn(free_port())
+                if await self._wait_healthy(within):
+                    return self
+                # Exited before answering: maybe the free port was taken meanwhile (EADDRINUSE).
+                log = _tail(self.log_path)
+                await self._reap()
+                if "EADDRINUSE" not in log or attempt == attempts:
+                    raise RuntimeError(
+                        f"fedify peer {self.name} exited before answering; log {self.log_path}:\n"
+                        f"{log}"
+                    )
+        except BaseException:
+            await self.stop()
+            raise
+        raise AssertionError("unreachable")
+
+    def _spawn(self, port: int) -> None:
+        self.port = port
+        env = {**os.environ, "PORT": str(port), "NAME": self.name, "SPEC": self.spec}
+        env.pop("SECURE", None)
+        if self.secure:
+            env["SECURE"] = "1"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            log.write(
+                f"--- node peer.mjs NAME={self.name} PORT={port} SPEC={self.spec}"
+                f" SECURE={int(self.secure)}\n".encode()
+            )
+            log.flush()
+            # The child keeps its own copy of the descriptor; ours closes at the end of `with`.
+            self._process = subprocess.Popen(
+                ["node", "peer.mjs"],
+                cwd=self.install,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+
+    async def _wait_healthy(self, within: float) -> bool:
+        """True once health answers; False if the process exited; AssertionError on timeout."""
+        assert self._session is not None
+        assert self._process is not None
+        deadline = time.monotonic() + within
+        url = f"{self.origin}/_peer/health"
+        while True:
+            if self._process.poll() is not None:
+                return False
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as reply:
+                    if reply.status == 200:
+                        body = await reply.json()
+                        self._actor_id = str(body["actor"])
+                        return True
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"fedify peer {self.name} did not answer {url} within {within} s; "
+                    f"log {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            await asyncio.sleep(0.05)
+
+    async def _reap(self) -> None:
+        """Terminate (then kill) the process and wait for it, without blocking the loop."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                await asyncio.to_thread(process.wait, STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+        await asyncio.to_thread(process.wait)
+
+    async def stop(self) -> None:
+        try:
+            await self._reap()
+        finally:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()
+
+    async def __aenter__(self) -> FedifyPeer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- control API -------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Json:
+        if self._session is None:
+            raise RuntimeError(f"{self!r} is not started")
+        url = f"{self.origin}{path}"
+        async with self._session.request(method, url, json=body) as reply:
+            text = await reply.text()
+            if not 200 <= reply.status < 300:
+                raise FedifyPeerError(self.name, method, path, reply.status, text)
+            return json.loads(text) if text else None
+
+    async def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("GET", "/_peer/health")
+        return result
+
+    async def follow(self, target: str) -> dict[str, Any]:
+        """Follow `acct:user@host:port` or an actor id."""
+        result: dict[str, Any] = await self._call("POST", "/_peer/follow", {"target": target})
+        return result
+
+    async def unfollow(self, target: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("POST", "/_peer/unfollow", {"target": target})
+        return result
+
+    async def publish(self, **fields: Any) -> dict[str, Any]:
+        """type="Note"|"Event", content, name, startTime, endTime, location={...}, to=<actor id>.
+
+        Returns {"id": <object id>, "activity": <Create id>}.
+        """
+        result: dict[str, Any] = await self._call("POST", "/_peer/publish", fields)
+        return result
+
+    async def update(self, id: str, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("POST", "/_peer/update", {**fields, "id": id})
+        return result
+
+    async def delete(self, id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("POST", "/_peer/delete", {"id": id})
+        return result
+
+    async def join(self, object_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("POST", "/_peer/join", {"object": object_id})
+        return result
+
+    async def leave(self, object_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("POST", "/_peer/leave", {"object": object_id})
+        return result
+
+    async def lookup(self, target: str) -> dict[str, Any]:
+        """{"found": bool, "object": <JSON-LD>} after WebFinger and a signed GET."""
+        result: dict[str, Any] = await self._call("POST", "/_peer/lookup", {"target": target})
+        return result
+
+    async def fetch(self, url: str) -> Json:
+        """The raw document of a signed GET."""
+        return await self._call("POST", "/_peer/fetch", {"url": url})
+
+    async def log(self) -> list[Entry]:
+        """Every verified activity that reached its inboxes: {type, id, actor, json, at}."""
+        result: list[Entry] = await self._call("GET", "/_peer/log")
+        return result
+
+    async def access(self) -> list[Entry]:
+        """Every POST to its inboxes: {path, sig, status}."""
+        result: list[Entry] = await self._call("GET", "/_peer/access")
+        return result
+
+    async def wait_for_activity(
+        self, predicate: Callable[[Entry], bool], within: float = 20.0, what: str | None = None
+    ) -> Entry:
+        """Poll the log until an entry matches `predicate`; AssertionError after `within` s."""
+        deadline = time.monotonic() + within
+        while True:
+            entries = await self.log()
+            for entry in entries:
+                if predicate(entry):
+                    return entry
+            if time.monotonic() > deadline:
+                described = what or getattr(predicate, "__name__", repr(predicate))
+                seen = [(entry.get("type"), entry.get("actor")) for entry in entries]
+                raise AssertionError(
+                    f"timed out after {within} s waiting for {described} in fedify peer "
+                    f"{self.name}'s log; it holds {seen}; peer log {self.log_path}"
+                )
+            await asyncio.sleep(0.05)
+
+
+def activity(type_: str, *, actor: str | None = None) -> Callable[[Entry], bool]:
+    """A predicate for wait_for_activity: an entry of this type (and actor, when given)."""
+
+    def matches(entry: Entry) -> bool:
+        return entry.get("type") == type_ and (actor is None or entry.get("actor") == actor)
+
+    matches.__name__ = f"{type_} from {actor}" if actor else type_
+    return matches
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures.
+
+
+class FedifyPeerFactory(Protocol):
+    def __call__(
+        self, *, name: str = ..., spec: str = ..., secure: bool = ...
+    ) -> Awaitable[FedifyPeer]: ...
+
+
+@dataclass
+class _Factory:
+    install: Path
+    log_dir: Path
+    peers: list[FedifyPeer]
+
+    async def __call__(
+        self, *, name: str = "alice", spec: str = "rfc9421", secure: bool = False
+    ) -> FedifyPeer:
+        peer = FedifyPeer(self.install, name=name, spec=spec, secure=secure, log_dir=self.log_dir)
+        self.peers.append(peer)
+        await peer.start()
+        print(f"fedify peer {name}: {peer.actor_id} (log {peer.log_path})")
+        return peer
+
+
+@pytest.fixture(scope="session")
+def fedify_install() -> Path:
+    """The installed peer (npm ci once per hash); skips, or fails under CI=true, if impossible."""
+    return prepare_peer_install()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fedify_peer_factory(
+    fedify_install: Path, tmp_path: Path
+) -> AsyncIterator[FedifyPeerFactory]:
+    """`await fedify_peer_factory(name="alice", spec="rfc9421", secure=False)`; stopped after."""
+    factory = _Factory(fedify_install, tmp_path, [])
+    try:
+        yield factory
+    finally:
+        await asyncio.gather(*(peer.stop() for peer in factory.peers), return_exceptions=True)

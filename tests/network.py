@@ -1,0 +1,149 @@
+"""A test network: several real nodes in this process, each on its own loopback port and database.
+
+Nodes are reached under stable host names (`mende.test`, `florac.test`, ...) that the nodes' own
+fetchers map to 127.0.0.1, the way the design asks; the port is part of each node's domain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from server.app import create_app
+from server.appkeys import SERVICES
+from server.config import Settings, load_settings
+from server.node_setup import create_node_records, new_key_pairs, validate_setup
+from server.passwords import hash_password
+from server.services import NodeServices
+from tests.support import free_port
+
+CreateDatabase = Callable[[], Awaitable[str]]
+
+
+@dataclass
+class NetworkNode:
+    name: str
+    settings: Settings
+    database_url: str
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        return self.settings.public_url
+
+    @property
+    def place(self) -> str:
+        return f"{self.base}/actors/place"
+
+    @property
+    def handle(self) -> str:
+        return f"acct:place@{self.settings.domain}"
+
+    @property
+    def services(self) -> NodeServices:
+        assert self.runner is not None, f"node {self.name} is not running"
+        return self.runner.app[SERVICES]
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.services.pool
+
+    async def start(self) -> None:
+        app = create_app(self.settings)
+        self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            return await connection.fetchval(query, *args)
+        finally:
+            await connection.close()
+
+    async def get_json(self, path: str, accept: str = "application/activity+json") -> Any:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"http://127.0.0.1:{self.port}{path}", headers={"Accept": accept}
+            ) as response,
+        ):
+            response.raise_for_status()
+            return await response.json(content_type=None)
+
+
+@dataclass
+class LoopbackNetwork:
+    tmp_path: Path
+    create_database: CreateDatabase
+    nodes: dict[str, NetworkNode] = field(default_factory=dict)
+
+    def host_map(self) -> dict[str, str]:
+        return {f"{name}.test": "127.0.0.1" for name in self.nodes}
+
+    async def add(
+        self, name: str, *, domain: str | None = None, manually_approves: bool = False
+    ) -> NetworkNode:
+        port = free_port()
+        database_url = await self.create_database()
+        domain = domain or f"{name}.test:{port}"
+        setup = validate_setup(domain, name.capitalize(), "admin", "admin@example.org", "x" * 12)
+        connection = await asyncpg.connect(database_url)
+        try:
+            await create_node_records(
+                connection, setup, hash_password(setup.admin_password), new_key_pairs(), force=False
+            )
+            if manually_approves:
+                await connection.execute(
+                    "UPDATE local_actors SET manually_approves_followers = true "
+                    "WHERE name = 'place'"
+                )
+        finally:
+            await connection.close()
+        node = NetworkNode(name, Settings(), database_url, port=port)
+        self.nodes[name] = node
+        node.settings = load_settings(
+            self.tmp_path / name,
+            domain=domain,
+            place_name=name.capitalize(),
+            database_url=database_url,
+            development=True,
+            dev_hosts=self.host_map(),
+            worker_poll_seconds=0.5,
+        )
+        return node
+
+    async def start_all(self) -> None:
+        hosts = self.host_map()
+        for node in self.nodes.values():
+            node.settings = node.settings.model_copy(update={"dev_hosts": hosts})
+            await node.start()
+
+    async def stop_all(self) -> None:
+        for node in self.nodes.values():
+            await node.stop()
+
+
+@contextlib.asynccontextmanager
+async def loopback_network(
+    tmp_path: Path, create_database: CreateDatabase
+) -> AsyncIterator[LoopbackNetwork]:
+    network = LoopbackNetwork(tmp_path, create_database)
+    try:
+        yield network
+    finally:
+        await network.stop_all()
