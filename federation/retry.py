@@ -29,7 +29,7 @@ class RetryPolicy:
         """Seconds to wait after the `attempts`-th failed attempt (1 for the first)."""
         base = min(self.max_delay, self.first_delay * 2.0 ** max(0, attempts - 1))
         spread = (rng or _jitter_source).uniform(-self.jitter, self.jitter)
-        return max(1.0, base * (1 + spread))
+        return base * (1 + spread)
 
     def exhausted(self, attempts: int) -> bool:
         return attempts >= self.max_attempts

@@ -8,7 +8,15 @@ from aiohttp import web
 
 from server.appkeys import SERVICES, SETTINGS, URLS
 from server.config import Settings
-from server.routes import actors, collections, context, health, inbox, wellknown
+from server.routes import (
+    actors,
+    api_neighbours,
+    collections,
+    context,
+    health,
+    inbox,
+    wellknown,
+)
 from server.services import open_services
 from server.urls import NodeUrls
 from server.workers.supervisor import running_workers
@@ -23,7 +31,7 @@ def create_app(settings: Settings) -> web.Application:
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(workers_context)
-    for routes in (health, wellknown, context, actors, collections, inbox):
+    for routes in (health, wellknown, context, actors, collections, inbox, api_neighbours):
         routes.add_routes(app.router)
     return app
 

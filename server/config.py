@@ -99,6 +99,22 @@ class Settings(BaseSettings):
         description="How often idle workers look for work besides being woken by NOTIFY.",
     )
 
+    delivery_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How long a worker holds a delivery or an inbox activity; if the worker dies, another "
+            "takes it over after this time."
+        ),
+    )
+    delivery_first_retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="Delay before the first retry of a failed delivery; it doubles each time.",
+    )
+
     @field_validator("domain")
     @classmethod
     def _domain_is_a_host(cls, value: str | None) -> str | None:

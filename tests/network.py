@@ -124,6 +124,8 @@ class LoopbackNetwork:
             development=True,
             dev_hosts=self.host_map(),
             worker_poll_seconds=0.5,
+            delivery_first_retry_seconds=0.5,
+            delivery_lease_seconds=5,
         )
         return node
 

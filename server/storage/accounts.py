@@ -44,3 +44,15 @@ async def find_account(connection: DbConnection, username: str) -> Account | Non
 async def count_accounts(connection: DbConnection) -> int:
     count: int = await connection.fetchval("SELECT count(*) FROM accounts")
     return count
+
+
+async def password_hash_of(connection: DbConnection, username: str) -> tuple[Account, str] | None:
+    row = await connection.fetchrow(
+        "SELECT id, username, email, role, password_hash FROM accounts WHERE username = $1",
+        username,
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    password_hash = values.pop("password_hash")
+    return Account(**values), password_hash

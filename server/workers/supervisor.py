@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 
+from federation.retry import RetryPolicy
 from server.services import NodeServices
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox import InboxWorker
@@ -25,10 +26,19 @@ async def running_workers(services: NodeServices) -> AsyncIterator[None]:
     taken again after the lease expires, so nothing is lost.
     """
     stop = asyncio.Event()
-    poll = services.settings.worker_poll_seconds
-    inbox_worker = InboxWorker(services.pool, services.node, poll_seconds=poll)
+    settings = services.settings
+    poll = settings.worker_poll_seconds
+    lease = settings.delivery_lease_seconds
+    inbox_worker = InboxWorker(
+        services.pool, services.node, poll_seconds=poll, lease_seconds=lease
+    )
     delivery_worker = DeliveryWorker(
-        services.pool, services.fetcher, services.signer, poll_seconds=poll
+        services.pool,
+        services.fetcher,
+        services.signer,
+        policy=RetryPolicy(first_delay=settings.delivery_first_retry_seconds),
+        poll_seconds=poll,
+        lease_seconds=lease,
     )
     tasks = [
         asyncio.create_task(inbox_worker.run(stop), name="inbox-worker"),

@@ -1,0 +1,59 @@
+"""Bodies of the REST API under /api/v1: what clients send and what they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginRequest(ApiModel):
+    username: str = Field(min_length=1, max_length=30)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenResponse(ApiModel):
+    token: str
+    expires_at: datetime
+    role: str
+
+
+class FollowRequest(ApiModel):
+    target: str = Field(
+        min_length=3,
+        max_length=2048,
+        description="A handle (name@domain, acct:name@domain) or an actor URL.",
+    )
+
+
+class NeighbourOut(ApiModel):
+    actor: str
+    handle: str | None
+    name: str | None
+    we_follow: str | None
+    follows_us: str | None
+
+
+class FollowResult(ApiModel):
+    actor: str
+    state: str
+
+
+class DeliveryStateOut(ApiModel):
+    host: str
+    pending: int
+    done: int
+    failed: int
+    consecutive_failures: int
+    circuit_open_until: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+
+
+class ApiError(ApiModel):
+    error: str
+    fields: dict[str, str] = Field(default_factory=dict)

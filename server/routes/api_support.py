@@ -1,0 +1,63 @@
+"""What every REST handler shares: reading a validated body, answering JSON, checking the role."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.appkeys import SERVICES
+from server.processing.sessions import account_for
+from server.storage.accounts import Account
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ApiFailure(web.HTTPException):
+    """Raised by a handler to answer with an error body; the status is set per instance."""
+
+    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        super().__init__(
+            text=json.dumps({"error": message, "fields": fields or {}}),
+            content_type="application/json",
+        )
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The request body as `model`, or a 422 naming every failing field."""
+    try:
+        raw = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiFailure(400, "the body must be JSON") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        fields = {
+            ".".join(str(part) for part in problem["loc"]) or "body": problem["msg"]
+            for problem in error.errors()
+        }
+        raise ApiFailure(422, "invalid request", fields) from None
+
+
+def reply(model: BaseModel | list[BaseModel], status: int = 200) -> web.Response:
+    if isinstance(model, list):
+        body = "[" + ",".join(item.model_dump_json() for item in model) + "]"
+    else:
+        body = model.model_dump_json()
+    return web.Response(text=body, status=status, content_type="application/json")
+
+
+async def require_role(request: web.Request, *roles: str) -> Account:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiFailure(401, "log in first: send Authorization: Bearer <token>")
+    account = await account_for(request.app[SERVICES].pool, token.strip())
+    if account is None:
+        raise ApiFailure(401, "the token is unknown or expired")
+    if roles and account.role not in roles:
+        raise ApiFailure(403, f"this needs the role {' or '.join(roles)}")
+    return account
