@@ -7,6 +7,8 @@ binaries) inside its data directory, so `pip install` plus one command gives a w
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import contextlib
 import random
 import time
@@ -72,6 +74,7 @@ class EmbeddedPostgres:
 
     def start(self) -> DatabaseTarget:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        check_reachable_by_postgres_user(self.pgdata.parent)
         with warnings.catch_warnings():
             # pgserver asks platformdirs for a runtime folder, which warns when XDG_RUNTIME_DIR
             # is unset (as under systemd services and in CI) and then falls back correctly.
@@ -90,6 +93,20 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+def check_reachable_by_postgres_user(folder: Path) -> None:
+    """PostgreSQL refuses to run as root, so under root pgserver runs it as a `pgserver` system
+    user, which must be able to enter every folder above the data directory."""
+    if os.geteuid() != 0:
+        return
+    for parent in (folder.absolute(), *folder.absolute().parents):
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            raise DatabaseUnavailable(
+                f"the embedded PostgreSQL runs as the system user 'pgserver' when started by root, "
+                f"and that user cannot enter {parent}; choose a data directory outside it "
+                "(MAILLAGE_DATA_DIR), run Maillage as a regular user, or set DATABASE_URL"
+            )
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,8 @@ gets a fresh one, copied from a template that was migrated once.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -22,13 +24,26 @@ from tests.network import LoopbackNetwork, loopback_network
 
 
 @pytest.fixture(scope="session")
-def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def open_temp_root() -> Iterator[Path]:
+    """A temporary folder other users can enter.
+
+    pytest's own temporary folders are private (0700); an embedded PostgreSQL started by root
+    runs as the `pgserver` user, which must be able to reach its data directory.
+    """
+    root = Path(tempfile.mkdtemp(prefix="maillage-tests-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_dsn(open_temp_root: Path) -> Iterator[str]:
     """A DSN on which the tests may create and drop databases."""
     external = os.environ.get("DATABASE_URL")
     if external:
         yield external
         return
-    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-postgres"))
+    embedded = EmbeddedPostgres(open_temp_root / "embedded-postgres")
     target = embedded.start()
     try:
         yield with_database(target.dsn, "postgres")
@@ -97,8 +112,11 @@ async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-def node_dir(tmp_path: Path) -> Path:
-    return tmp_path / "node"
+def node_dir(open_temp_root: Path) -> Path:
+    """A node's data directory, where an embedded PostgreSQL may run."""
+    folder = Path(tempfile.mkdtemp(prefix="node-", dir=open_temp_root))
+    folder.chmod(0o755)
+    return folder / "node"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
