@@ -7,10 +7,10 @@ binaries) inside its data directory, so `pip install` plus one command gives a w
 from __future__ import annotations
 
 import asyncio
-import os
-import stat
 import contextlib
+import os
 import random
+import stat
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable

@@ -24,5 +24,5 @@ def test_a_socket_dsn_is_described_by_its_folder() -> None:
 def test_root_gets_a_clear_message_for_a_private_data_directory(tmp_path: Path) -> None:
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
-    with pytest.raises(DatabaseUnavailable, match="cannot enter .*private"):
+    with pytest.raises(DatabaseUnavailable, match=r"cannot enter .*private"):
         EmbeddedPostgres(private / "node").start()
