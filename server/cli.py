@@ -151,17 +151,27 @@ def node_settings(data_dir: Path | None, **overrides: Any) -> Settings:
     return settings
 
 
+as_option = click.option(
+    "--as",
+    "actor_name",
+    default="place",
+    show_default=True,
+    help="Local actor that follows: the place, or a member's username.",
+)
+
+
 @click.command()
 @data_dir_option
+@as_option
 @click.argument("target")
-def follow(data_dir: Path | None, target: str) -> None:
-    """Make the place follow a neighbour, by handle (name@domain) or actor URL."""
+def follow(data_dir: Path | None, actor_name: str, target: str) -> None:
+    """Follow a neighbour, by handle (name@domain) or actor URL."""
     try:
         settings = node_settings(data_dir)
         uri = run_with_services(
             settings,
             lambda s: follow_neighbour(
-                s.pool, s.node, s.actors, s.fetcher, target, settings.development
+                s.pool, s.node, s.actors, s.fetcher, target, settings.development, actor_name
             ),
         )
     except (*OPERATOR_ERRORS, NeighbourError) as error:
@@ -171,14 +181,17 @@ def follow(data_dir: Path | None, target: str) -> None:
 
 @click.command()
 @data_dir_option
+@as_option
 @click.argument("target")
-def unfollow(data_dir: Path | None, target: str) -> None:
+def unfollow(data_dir: Path | None, actor_name: str, target: str) -> None:
     """Stop following a neighbour (sends Undo Follow)."""
     try:
         settings = node_settings(data_dir)
         uri = run_with_services(
             settings,
-            lambda s: unfollow_neighbour(s.pool, s.node, s.fetcher, target, settings.development),
+            lambda s: unfollow_neighbour(
+                s.pool, s.node, s.fetcher, target, settings.development, actor_name
+            ),
         )
     except (*OPERATOR_ERRORS, NeighbourError) as error:
         fail(error)

@@ -126,15 +126,16 @@ async def create_node_in_database(settings: Settings, setup: NodeSetup, *, force
 
 
 def new_key_pairs() -> list[keys.StoredKeyPair]:
-    """An RSA-2048 pair (what Mastodon requires) and an Ed25519 pair for each node actor."""
-    made: list[keys.StoredKeyPair] = []
-    for actor in (APPLICATION, PLACE):
-        for algorithm, key in (
-            ("rsa-2048", generate_rsa_key()),
-            ("ed25519", generate_ed25519_key()),
-        ):
-            made.append(stored(actor, algorithm, key))
-    return made
+    """Key pairs of the node's own actors, the application and the place."""
+    return [*new_key_pairs_for(APPLICATION), *new_key_pairs_for(PLACE)]
+
+
+def new_key_pairs_for(actor: str) -> list[keys.StoredKeyPair]:
+    """An RSA-2048 pair (what Mastodon requires) and an Ed25519 pair."""
+    return [
+        stored(actor, "rsa-2048", generate_rsa_key()),
+        stored(actor, "ed25519", generate_ed25519_key()),
+    ]
 
 
 def stored(actor: str, algorithm: str, key: PrivateKey) -> keys.StoredKeyPair:
@@ -155,13 +156,20 @@ async def create_node_records(
                 "this database already holds a node; use --force to replace its keys and "
                 "administrator"
             )
-        await local_actors.upsert_local_actor(connection, APPLICATION, "Application", setup.domain)
-        await local_actors.upsert_local_actor(connection, PLACE, "Group", setup.place_name)
-        for pair in pairs:
-            await keys.replace_key_pair(connection, pair)
-        await accounts.upsert_account(
+        await local_actors.upsert_local_actor(
+            connection, APPLICATION, "Application", setup.domain, visibility="network"
+        )
+        await local_actors.upsert_local_actor(
+            connection, PLACE, "Group", setup.place_name, visibility="network"
+        )
+        admin = await accounts.upsert_account(
             connection, setup.admin_username, setup.admin_email, "administrator", password_hash
         )
+        await local_actors.upsert_local_actor(
+            connection, setup.admin_username, "Person", setup.admin_username, admin.id
+        )
+        for pair in [*pairs, *new_key_pairs_for(setup.admin_username)]:
+            await keys.replace_key_pair(connection, pair)
 
 
 def stage_config_file(data_dir: Path, setup: NodeSetup) -> Path:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+import pytest
+
 from server.processing.follow_requests import follow_remote
+from server.processing.neighbours import NeighbourError, follow_neighbour
 from server.processing.publish import PUBLIC, publish
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
@@ -106,3 +110,61 @@ async def test_manual_approval_keeps_the_follow_pending(network: LoopbackNetwork
         == "pending"
     )
     assert await follow_state(mende, mende.place, villefort.place) == "pending"
+
+
+async def test_person_to_place_and_person_to_person_follows(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    for node in (mende, florac):
+        await node.fetchval(
+            "UPDATE local_actors SET visibility = 'network' WHERE name = 'admin' RETURNING 1"
+        )
+    mende_admin = f"{mende.base}/actors/admin"
+    florac_admin = f"{florac.base}/actors/admin"
+    services = mende.services
+    for target in (florac.place, florac_admin):
+        await follow_neighbour(
+            services.pool,
+            services.node,
+            services.actors,
+            services.fetcher,
+            target,
+            development=True,
+            actor_name="admin",
+        )
+    for target in (florac.place, florac_admin):
+        await wait_until(
+            lambda t=target: accepted(mende, mende_admin, t), what=f"admin following {target}"
+        )
+        assert await follow_state(florac, mende_admin, target) == "accepted"
+
+
+async def test_a_private_person_is_invisible_and_cannot_follow(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    async with aiohttp.ClientSession() as session:
+        for path in ("/actors/admin", "/actors/admin/followers"):
+            async with session.get(
+                f"http://127.0.0.1:{mende.port}{path}",
+                headers={"Accept": "application/activity+json"},
+            ) as response:
+                assert response.status == 404, path
+        async with session.get(
+            f"http://127.0.0.1:{mende.port}/.well-known/webfinger",
+            params={"resource": f"acct:admin@{mende.settings.domain}"},
+        ) as response:
+            assert response.status == 404
+    services = mende.services
+    with pytest.raises(NeighbourError, match="not shared with the network"):
+        await follow_neighbour(
+            services.pool,
+            services.node,
+            services.actors,
+            services.fetcher,
+            florac.place,
+            development=True,
+            actor_name="admin",
+        )
+    assert await mende.fetchval("SELECT count(*) FROM outbox_activities") == 0

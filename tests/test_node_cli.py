@@ -62,7 +62,7 @@ async def test_init_creates_config_keys_and_administrator(
     keys = await stored_keys(database_url)
     assert set(keys) == {
         (actor, algorithm)
-        for actor in ("application", "place")
+        for actor in ("application", "place", "camille")
         for algorithm in ("rsa-2048", "ed25519")
     }
     assert "PRIVATE KEY" not in result.stdout + result.stderr
@@ -258,7 +258,7 @@ async def test_embedded_node_keeps_its_data_across_restarts(node_dir: Path) -> N
     finally:
         embedded.stop()
     assert [row["username"] for row in usernames] == ["camille"]
-    assert key_count == 4
+    assert key_count == 6
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT])

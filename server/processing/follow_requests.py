@@ -25,7 +25,7 @@ async def receive_follow(
 ) -> None:
     """A remote actor asks to follow one of ours: accept now, or wait for a human."""
     name = node.urls.local_actor_name(followed)
-    actor = None if name is None else await local_actors.find_local_actor(connection, name)
+    actor = None if name is None else await local_actors.find_federated_actor(connection, name)
     if name is None or actor is None:
         log.info("follow of an unknown local actor ignored", followed=followed)
         return

@@ -12,7 +12,7 @@ from federation.hosts import InvalidHost, canonical_host
 from server.processing.context import NodeContext
 from server.processing.follow_requests import follow_remote, unfollow_remote
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
-from server.storage import follows, remote_actors
+from server.storage import follows, local_actors, remote_actors
 from server.storage.local_actors import PLACE
 
 
@@ -83,17 +83,30 @@ async def follow_neighbour(
     fetcher: SafeFetcher,
     target: str,
     development: bool,
+    actor_name: str = PLACE,
 ) -> str:
-    """Our place follows `target`; returns the actor id. The Accept arrives later."""
+    """`actor_name` (our place by default) follows `target`; returns the actor id.
+
+    The Accept arrives later. A member follows as their Person actor, which must be shared with
+    the network: the followed server will fetch it to check the signature.
+    """
+    async with pool.acquire() as connection:
+        follower = await local_actors.find_local_actor(connection, actor_name)
+    if follower is None:
+        raise NeighbourError(f"no local actor named {actor_name!r}")
+    if not follower.federated:
+        raise NeighbourError(
+            f"{actor_name}'s profile is not shared with the network; share it before following"
+        )
     uri = await resolve_actor_uri(fetcher, target, development)
     if node.urls.is_local(uri):
-        raise NeighbourError("a place cannot follow an actor of its own node")
+        raise NeighbourError("follow an actor of another node, not one of this node")
     try:
         await directory.refresh_actor(uri)
     except ActorUnavailable as error:
         raise NeighbourError(str(error)) from None
     async with pool.acquire() as connection, connection.transaction():
-        await follow_remote(connection, node, PLACE, uri)
+        await follow_remote(connection, node, actor_name, uri)
     return uri
 
 
@@ -103,11 +116,12 @@ async def unfollow_neighbour(
     fetcher: SafeFetcher,
     target: str,
     development: bool,
+    actor_name: str = PLACE,
 ) -> str:
     uri = await resolve_actor_uri(fetcher, target, development)
     async with pool.acquire() as connection, connection.transaction():
-        if not await unfollow_remote(connection, node, PLACE, uri):
-            raise NeighbourError(f"our place does not follow {uri}")
+        if not await unfollow_remote(connection, node, actor_name, uri):
+            raise NeighbourError(f"{actor_name} does not follow {uri}")
     return uri
 
 

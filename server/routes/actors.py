@@ -9,7 +9,7 @@ from server.documents.actors import actor_document
 from server.documents.pages import actor_page
 from server.routes.negotiation import activity_json, wants_activitypub
 from server.storage.keys import key_pairs_of
-from server.storage.local_actors import find_local_actor
+from server.storage.local_actors import find_federated_actor
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -19,7 +19,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
 async def actor(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[SERVICES].pool.acquire() as connection:
-        found = await find_local_actor(connection, name)
+        found = await find_federated_actor(connection, name)
         if found is None:
             raise web.HTTPNotFound(text=f"no actor named {name!r} on this node")
         pairs = await key_pairs_of(connection, name)

@@ -33,6 +33,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/api/v1/neighbours", post_neighbour)
     router.add_delete("/api/v1/neighbours", delete_neighbour)
     router.add_get("/api/v1/deliveries", get_deliveries)
+    router.add_post("/api/v1/me/follows", post_my_follow)
+    router.add_delete("/api/v1/me/follows", delete_my_follow)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -102,3 +104,41 @@ async def get_deliveries(request: web.Request) -> web.Response:
     async with request.app[SERVICES].pool.acquire() as connection:
         states = await outbox.delivery_state_by_host(connection)
     return reply([DeliveryStateOut(**vars(state)) for state in states])
+
+
+async def post_my_follow(request: web.Request) -> web.Response:
+    """A member follows someone as their own Person actor (which must be shared)."""
+    account = await require_role(request)
+    body = await read_body(request, FollowRequest)
+    services = request.app[SERVICES]
+    try:
+        uri = await follow_neighbour(
+            services.pool,
+            services.node,
+            services.actors,
+            services.fetcher,
+            body.target,
+            services.settings.development,
+            account.username,
+        )
+    except NeighbourError as error:
+        raise ApiFailure(422, str(error), {"target": str(error)}) from None
+    return reply(FollowResult(actor=uri, state="pending"), status=202)
+
+
+async def delete_my_follow(request: web.Request) -> web.Response:
+    account = await require_role(request)
+    body = await read_body(request, FollowRequest)
+    services = request.app[SERVICES]
+    try:
+        uri = await unfollow_neighbour(
+            services.pool,
+            services.node,
+            services.fetcher,
+            body.target,
+            services.settings.development,
+            account.username,
+        )
+    except NeighbourError as error:
+        raise ApiFailure(422, str(error), {"target": str(error)}) from None
+    return reply(FollowResult(actor=uri, state="unfollowed"))

@@ -37,7 +37,7 @@ async def serve_collection(request: web.Request, suffix: str, read: PageReader) 
     uri = f"{urls.actor(name)}/{suffix}"
     page = page_number(request)
     async with request.app[SERVICES].pool.acquire() as connection:
-        if await local_actors.find_local_actor(connection, name) is None:
+        if await local_actors.find_federated_actor(connection, name) is None:
             raise web.HTTPNotFound(text=f"no actor named {name!r} on this node")
         offset = ((page or 1) - 1) * PAGE_SIZE
         total, items = await read(connection, urls.actor(name), PAGE_SIZE, offset)

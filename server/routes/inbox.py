@@ -6,7 +6,8 @@ from aiohttp import web
 
 from server.appkeys import SERVICES, URLS
 from server.processing.incoming import IncomingRequest, Refused, accept_incoming
-from server.storage.local_actors import find_local_actor
+from server.ratelimit import AUTHENTICATED_KEY_ID
+from server.storage.local_actors import find_federated_actor
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -21,13 +22,21 @@ async def shared_inbox(request: web.Request) -> web.Response:
 async def personal_inbox(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[SERVICES].pool.acquire() as connection:
-        if await find_local_actor(connection, name) is None:
+        if await find_federated_actor(connection, name) is None:
             raise web.HTTPNotFound(text=f"no actor named {name!r} on this node")
     return await receive(request, name)
 
 
 async def receive(request: web.Request, recipient: str | None) -> web.Response:
-    body = await request.read()
+    # SECURITY.md #15: refuse a declared oversize body before reading it, and answer the cap
+    # (which aiohttp also applies to the decompressed size of a gzip body) as JSON.
+    declared = request.content_length
+    if declared is not None and declared > request.client_max_size:
+        return body_too_large(request)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return body_too_large(request)
     incoming = IncomingRequest(
         method=request.method,
         url=request.app[URLS].base + request.path_qs,
@@ -36,7 +45,19 @@ async def receive(request: web.Request, recipient: str | None) -> web.Response:
         recipient=recipient,
     )
     try:
-        await accept_incoming(request.app[SERVICES].pool, request.app[SERVICES].actors, incoming)
+        accepted = await accept_incoming(
+            request.app[SERVICES].pool, request.app[SERVICES].actors, incoming
+        )
     except Refused as refusal:
         return web.json_response({"error": refusal.reason}, status=refusal.status)
+    if accepted.key_id is not None:
+        request[AUTHENTICATED_KEY_ID] = accepted.key_id  # for the rate limiter
     return web.Response(status=202)
+
+
+def body_too_large(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"error": f"the request body exceeds {request.client_max_size} bytes"},
+        status=413,
+        headers={"Connection": "close"},
+    )

@@ -45,7 +45,7 @@ async def webfinger(request: web.Request) -> web.Response:
     name = requested_actor_name(resource, request)
     if name is not None:
         async with request.app[SERVICES].pool.acquire() as connection:
-            actor = await local_actors.find_local_actor(connection, name)
+            actor = await local_actors.find_federated_actor(connection, name)
     if name is None or actor is None:
         raise web.HTTPNotFound(text=f"no actor for {resource!r} on this node")
     urls = request.app[URLS]
