@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,3 +58,18 @@ class DeliveryStateOut(ApiModel):
 class ApiError(ApiModel):
     error: str
     fields: dict[str, str] = Field(default_factory=dict)
+
+
+class AccountIn(ApiModel):
+    username: str = Field(pattern=r"^[a-z0-9_]{1,30}$", description="Lowercase letters, digits, _")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    password: str = Field(min_length=10, max_length=1024)
+    role: Literal["administrator", "animateur", "member"] = "member"
+
+
+class AccountOut(ApiModel):
+    id: int
+    username: str
+    email: str
+    role: str
+    actor: str

@@ -10,13 +10,16 @@ from server.appkeys import SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.routes import (
     actors,
+    api_accounts,
     api_neighbours,
+    api_openapi,
     collections,
     context,
     health,
     inbox,
     wellknown,
 )
+from server.routes.api_registry import API
 from server.services import open_services
 from server.urls import NodeUrls
 from server.workers.supervisor import running_workers
@@ -25,14 +28,19 @@ from server.workers.supervisor import running_workers
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
+# Importing a REST module declares its routes on API; this names the ones the node serves.
+API_MODULES = (api_accounts, api_neighbours)
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(workers_context)
-    for routes in (health, wellknown, context, actors, collections, inbox, api_neighbours):
+    for routes in (health, wellknown, context, actors, collections, inbox, api_openapi):
         routes.add_routes(app.router)
+    API.add_routes(app.router)
     return app
 
 

@@ -31,7 +31,7 @@ class NodeServices:
 
     @property
     def node(self) -> NodeContext:
-        return NodeContext(self.urls)
+        return NodeContext(self.urls, self.fetcher, self.actors)
 
 
 def fetch_policy(settings: Settings, urls: NodeUrls) -> FetchPolicy:

@@ -125,3 +125,59 @@ async def test_members_may_not_manage_neighbours(network: LoopbackNetwork) -> No
     token = await log_in(mende, "lea", "lea-password-1")
     status, body = await call(mende, "GET", "/api/v1/deliveries", token=token)
     assert (status, body["error"]) == (403, "this needs the role administrator")
+
+
+async def test_the_openapi_document_describes_every_route(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    status, document = await call(mende, "GET", "/api/openapi.json")
+    assert status == 200
+    assert document["openapi"] == "3.1.0"
+    login = document["paths"]["/api/v1/auth/login"]["post"]
+    assert login["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LoginRequest"
+    }
+    assert "security" not in login
+    neighbours = document["paths"]["/api/v1/neighbours"]
+    assert set(neighbours) == {"get", "post", "delete"}
+    assert neighbours["post"]["security"] == [{"bearer": []}]
+    assert "202" in neighbours["post"]["responses"]
+    assert "422" in neighbours["post"]["responses"]
+    schemas = document["components"]["schemas"]
+    assert {"LoginRequest", "TokenResponse", "FollowRequest", "ApiError"} <= set(schemas)
+    assert schemas["FollowRequest"]["required"] == ["target"]
+
+
+async def test_administrators_create_accounts_with_private_person_actors(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    token = await log_in(mende)
+    new = {"username": "lea", "email": "lea@example.org", "password": "lea-password-1"}
+    status, body = await call(mende, "POST", "/api/v1/accounts", token=token, body=new)
+    assert status == 201, body
+    assert body["role"] == "member"
+    assert body["actor"] == f"{mende.base}/actors/lea"
+    assert await mende.fetchval("SELECT visibility FROM local_actors WHERE name = 'lea'") == (
+        "private"
+    )
+    assert await mende.fetchval("SELECT count(*) FROM actor_keys WHERE actor_name = 'lea'") == 2
+
+    status, body = await call(mende, "POST", "/api/v1/accounts", token=token, body=new)
+    assert (status, body["fields"]) == (422, {"username": "'lea' is already taken"})
+    bad = {"username": "Léa!", "email": "nope", "password": "short", "role": "king"}
+    status, body = await call(mende, "POST", "/api/v1/accounts", token=token, body=bad)
+    assert status == 422
+    assert set(body["fields"]) == {"username", "email", "password", "role"}
+    status, body = await call(
+        mende, "POST", "/api/v1/accounts", token=token, body={**new, "username": "place"}
+    )
+    assert (status, body["fields"]) == (422, {"username": "'place' is reserved"})
+    assert await mende.fetchval("SELECT count(*) FROM accounts") == 2
+
+    lea = await log_in(mende, "lea", "lea-password-1")
+    status, body = await call(mende, "GET", "/api/v1/me", token=lea)
+    assert (status, body["username"], body["role"]) == (200, "lea", "member")
+    status, _ = await call(mende, "POST", "/api/v1/accounts", token=lea, body=new)
+    assert status == 403

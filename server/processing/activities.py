@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from server.database import DbConnection
-from server.processing import follow_requests
+from server.processing import follow_requests, objects
 from server.processing.context import NodeContext
 from server.processing.payloads import object_id_of, object_type_of
 from server.storage import remote_actors
@@ -56,8 +56,31 @@ async def on_undo(connection: DbConnection, node: NodeContext, activity: Receive
 async def on_delete(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
 ) -> None:
-    if object_id_of(activity.payload) == activity.actor_uri:
+    target = object_id_of(activity.payload)
+    if target is None:
+        return
+    for handlers in objects.all_handlers():
+        await handlers.deleted(connection, node, activity, target)
+    if target == activity.actor_uri:
         await remote_actors.forget_remote_actor(connection, activity.actor_uri)
+
+
+async def on_create(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    document = activity.payload.get("object")
+    handlers = objects.handlers_for(document)
+    if handlers is not None and isinstance(document, dict):
+        await handlers.created(connection, node, activity, document)
+
+
+async def on_update(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> None:
+    document = activity.payload.get("object")
+    handlers = objects.handlers_for(document)
+    if handlers is not None and isinstance(document, dict):
+        await handlers.updated(connection, node, activity, document)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -66,6 +89,8 @@ HANDLERS: dict[str, Handler] = {
     "Reject": on_reject,
     "Undo": on_undo,
     "Delete": on_delete,
+    "Create": on_create,
+    "Update": on_update,
 }
 
 

@@ -1,4 +1,4 @@
-"""REST API: logging in, and the place's neighbours and deliveries (administrators)."""
+"""REST API: logging in, the place's neighbours and deliveries, a member's own follows."""
 
 from __future__ import annotations
 
@@ -20,23 +20,23 @@ from server.processing.neighbours import (
     unfollow_neighbour,
 )
 from server.processing.sessions import log_in
-from server.routes.api_support import ApiFailure, read_body, reply, require_role
+from server.routes.api_registry import API, current_account
+from server.routes.api_support import ApiFailure, read_body, reply
 from server.storage import outbox
+from server.storage.local_actors import PLACE
 
 ADMINS = ("administrator",)
 ANIMATION = ("administrator", "animateur")
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_post("/api/v1/auth/login", login)
-    router.add_get("/api/v1/neighbours", get_neighbours)
-    router.add_post("/api/v1/neighbours", post_neighbour)
-    router.add_delete("/api/v1/neighbours", delete_neighbour)
-    router.add_get("/api/v1/deliveries", get_deliveries)
-    router.add_post("/api/v1/me/follows", post_my_follow)
-    router.add_delete("/api/v1/me/follows", delete_my_follow)
-
-
+@API.route(
+    "POST",
+    "/api/v1/auth/login",
+    summary="Exchange a username and password for a bearer token",
+    body=LoginRequest,
+    response=TokenResponse,
+    roles=None,
+)
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
     session = await log_in(request.app[SERVICES].pool, body.username, body.password)
@@ -46,8 +46,15 @@ async def login(request: web.Request) -> web.Response:
     return reply(TokenResponse(token=token, expires_at=expires_at, role=account.role))
 
 
+@API.route(
+    "GET",
+    "/api/v1/neighbours",
+    summary="The place's follow relations, both ways",
+    response=NeighbourOut,
+    response_is_list=True,
+    roles=ANIMATION,
+)
 async def get_neighbours(request: web.Request) -> web.Response:
-    await require_role(request, *ANIMATION)
     services = request.app[SERVICES]
     found = await list_neighbours(services.pool, services.node)
     return reply(
@@ -64,8 +71,7 @@ async def get_neighbours(request: web.Request) -> web.Response:
     )
 
 
-async def post_neighbour(request: web.Request) -> web.Response:
-    await require_role(request, *ANIMATION)
+async def follow_as(request: web.Request, actor_name: str) -> web.Response:
     body = await read_body(request, FollowRequest)
     services = request.app[SERVICES]
     try:
@@ -76,14 +82,14 @@ async def post_neighbour(request: web.Request) -> web.Response:
             services.fetcher,
             body.target,
             services.settings.development,
+            actor_name,
         )
     except NeighbourError as error:
         raise ApiFailure(422, str(error), {"target": str(error)}) from None
     return reply(FollowResult(actor=uri, state="pending"), status=202)
 
 
-async def delete_neighbour(request: web.Request) -> web.Response:
-    await require_role(request, *ANIMATION)
+async def unfollow_as(request: web.Request, actor_name: str) -> web.Response:
     body = await read_body(request, FollowRequest)
     services = request.app[SERVICES]
     try:
@@ -93,52 +99,70 @@ async def delete_neighbour(request: web.Request) -> web.Response:
             services.fetcher,
             body.target,
             services.settings.development,
+            actor_name,
         )
     except NeighbourError as error:
         raise ApiFailure(422, str(error), {"target": str(error)}) from None
     return reply(FollowResult(actor=uri, state="unfollowed"))
 
 
+@API.route(
+    "POST",
+    "/api/v1/neighbours",
+    summary="The place follows a neighbour (pending until it accepts)",
+    body=FollowRequest,
+    response=FollowResult,
+    status=202,
+    roles=ANIMATION,
+)
+async def post_neighbour(request: web.Request) -> web.Response:
+    return await follow_as(request, PLACE)
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/neighbours",
+    summary="The place stops following a neighbour",
+    body=FollowRequest,
+    response=FollowResult,
+    roles=ANIMATION,
+)
+async def delete_neighbour(request: web.Request) -> web.Response:
+    return await unfollow_as(request, PLACE)
+
+
+@API.route(
+    "POST",
+    "/api/v1/me/follows",
+    summary="Follow someone as one's own Person actor (which must be shared)",
+    body=FollowRequest,
+    response=FollowResult,
+    status=202,
+)
+async def post_my_follow(request: web.Request) -> web.Response:
+    return await follow_as(request, current_account(request).username)
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/me/follows",
+    summary="Stop following someone as one's own Person actor",
+    body=FollowRequest,
+    response=FollowResult,
+)
+async def delete_my_follow(request: web.Request) -> web.Response:
+    return await unfollow_as(request, current_account(request).username)
+
+
+@API.route(
+    "GET",
+    "/api/v1/deliveries",
+    summary="Delivery state per neighbouring host",
+    response=DeliveryStateOut,
+    response_is_list=True,
+    roles=ADMINS,
+)
 async def get_deliveries(request: web.Request) -> web.Response:
-    await require_role(request, *ADMINS)
     async with request.app[SERVICES].pool.acquire() as connection:
         states = await outbox.delivery_state_by_host(connection)
     return reply([DeliveryStateOut(**vars(state)) for state in states])
-
-
-async def post_my_follow(request: web.Request) -> web.Response:
-    """A member follows someone as their own Person actor (which must be shared)."""
-    account = await require_role(request)
-    body = await read_body(request, FollowRequest)
-    services = request.app[SERVICES]
-    try:
-        uri = await follow_neighbour(
-            services.pool,
-            services.node,
-            services.actors,
-            services.fetcher,
-            body.target,
-            services.settings.development,
-            account.username,
-        )
-    except NeighbourError as error:
-        raise ApiFailure(422, str(error), {"target": str(error)}) from None
-    return reply(FollowResult(actor=uri, state="pending"), status=202)
-
-
-async def delete_my_follow(request: web.Request) -> web.Response:
-    account = await require_role(request)
-    body = await read_body(request, FollowRequest)
-    services = request.app[SERVICES]
-    try:
-        uri = await unfollow_neighbour(
-            services.pool,
-            services.node,
-            services.fetcher,
-            body.target,
-            services.settings.development,
-            account.username,
-        )
-    except NeighbourError as error:
-        raise ApiFailure(422, str(error), {"target": str(error)}) from None
-    return reply(FollowResult(actor=uri, state="unfollowed"))

@@ -56,3 +56,8 @@ async def password_hash_of(connection: DbConnection, username: str) -> tuple[Acc
     values = dict(row)
     password_hash = values.pop("password_hash")
     return Account(**values), password_hash
+
+
+async def list_accounts(connection: DbConnection) -> list[Account]:
+    rows = await connection.fetch("SELECT id, username, email, role FROM accounts ORDER BY id")
+    return [Account(**dict(row)) for row in rows]
