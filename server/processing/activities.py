@@ -12,13 +12,15 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from server.database import DbConnection
-from server.processing import follow_requests, objects
+from server.processing import aggregates, follow_requests, objects
 from server.processing.context import NodeContext
 from server.processing.payloads import object_id_of, object_type_of
 from server.storage import remote_actors
 from server.storage.inbox import ReceivedActivity
 
 log = structlog.get_logger(__name__)
+
+REGISTERED_AGGREGATES = aggregates.AGGREGATE_MODULES
 
 Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[None]]
 
