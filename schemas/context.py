@@ -61,12 +61,22 @@ _INLINE_TERMS: Final[dict[str, Any]] = {
     "joinModeType": {"@id": "mz:joinModeType", "@type": "rdfs:Class"},
 }
 
+
+def _bundled_terms() -> dict[str, Any]:
+    text = resources.files("schemas").joinpath(_CONTEXT_RESOURCE).read_text(encoding="utf-8")
+    terms: dict[str, Any] = json.loads(text)["@context"]
+    return terms
+
+
+# Our own terms travel inline too, not as a link to MAILLAGE_CONTEXT_URL: peers that run a JSON-LD
+# processor (Fedify, and what is built on it) dereference every remote context they do not bundle,
+# and refuse the whole document when that fails. No node's federation may depend on one domain
+# being up (or reachable at all); the URL stays recognised on input and served at /ns/v1.
 EMITTED_CONTEXT: Final[tuple[Any, ...]] = (
     AS_CONTEXT_URL,
     SECURITY_V1_CONTEXT_URL,
     MULTIKEY_CONTEXT_URL,
-    MAILLAGE_CONTEXT_URL,
-    _INLINE_TERMS,
+    {**_bundled_terms(), **_INLINE_TERMS},
 )
 
 

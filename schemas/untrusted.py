@@ -38,6 +38,8 @@ KNOWN_CONTEXTS: Final = frozenset(
         MULTIKEY_CONTEXT_URL,
         DATA_INTEGRITY_CONTEXT_URL,
         "https://w3id.org/security/data-integrity/v2",
+        "https://www.w3.org/ns/did/v1",  # Fedify's actors (assertionMethod, Multikey)
+        "https://w3id.org/identity/v1",  # Linked Data Signatures (RsaSignature2017), Fedify's too
         "https://litepub.social/litepub/context.jsonld",
         "http://joinmastodon.org/ns",
         "https://schema.org/",

@@ -348,7 +348,9 @@ def test_context_document_defines_every_extension_field() -> None:
     defined = set(definitions) | set(inline) | AS2_TERMS
     undefined = {key for key in emitted_keys - defined if key.partition(":")[0] not in inline}
     assert undefined == set()
-    assert MAILLAGE_CONTEXT_URL in emitted_context()
+    # Our terms are inline: a JSON-LD peer must not need to fetch MAILLAGE_CONTEXT_URL.
+    assert MAILLAGE_CONTEXT_URL not in emitted_context()
+    assert {term: inline[term] for term in definitions} == definitions
 
 
 def test_context_copies_are_independent() -> None:
