@@ -17,7 +17,7 @@ import structlog
 from federation.hosts import canonical_host, origin_of
 from federation.signatures import SignatureError, VerifiedSignature, prepare_verification
 from schemas.errors import UntrustedJsonError
-from schemas.untrusted import check_untrusted
+from schemas.untrusted import DEFAULT_LIMITS, check_untrusted
 from server.processing.payloads import object_id_of
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 from server.storage import inbox, remote_hosts
@@ -49,6 +49,7 @@ class IncomingRequest:
 class Accepted:
     stored: bool  # False for a duplicate or an activity we drop without effect
     activity_id: str | None
+    key_id: str | None = None  # the key whose signature was verified; None if none was checked
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -56,6 +57,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Refused(400, f"the body is not JSON: {error}") from None
+    except RecursionError:  # json.loads recurses; a deep `{"a":{"a":...` must be a 400, not a 500
+        raise Refused(400, f"$: nesting deeper than {DEFAULT_LIMITS.max_depth} levels") from None
     if not isinstance(payload, dict):
         raise Refused(400, "the body must be a JSON object")
     try:
@@ -95,6 +98,18 @@ def check_origins(payload: dict[str, Any], activity_id: str, actor: str) -> None
         target_id = object_id_of(payload)
         if target_id is not None and safe_origin(target_id) != actor_origin:
             raise Refused(400, "an actor may only delete objects of its own origin")
+
+
+def without_foreign_copy(payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    """An Announce's embedded object from another origin is only a claim: keep just its id,
+    so that nothing downstream trusts the copy instead of fetching it from its origin (#9)."""
+    target = payload.get("object")
+    if payload.get("type") != "Announce" or not isinstance(target, dict):
+        return payload
+    target_id = target.get("id")
+    if isinstance(target_id, str) and safe_origin(target_id) != safe_origin(actor):
+        return {**payload, "object": target_id}
+    return payload
 
 
 def safe_origin(url: str) -> str:
@@ -157,6 +172,7 @@ async def accept_incoming(
     ):
         return Accepted(stored=False, activity_id=activity_id)
     verified = await verify(directory, request, actor)
+    payload = without_foreign_copy(payload, actor)
     host = canonical_host(actor)
     async with pool.acquire() as connection, connection.transaction():
         stored = await inbox.store_received(
@@ -171,4 +187,4 @@ async def accept_incoming(
         await remote_hosts.close_circuit(connection, host)
         if verified.scheme.value == "rfc9421":
             await remote_hosts.remember_signature_scheme(connection, host, "rfc9421")
-    return Accepted(stored=stored, activity_id=activity_id)
+    return Accepted(stored=stored, activity_id=activity_id, key_id=verified.key_id)

@@ -44,10 +44,17 @@ class RemoteActorDirectory:
             raise ActorUnavailable(f"cannot fetch {url}: {error}") from None
         return fetched.data
 
-    async def refresh_actor(self, uri: str) -> RemoteActor:
-        """Fetch the actor from its own id and store it with the keys it lists."""
+    async def refresh_actor(self, uri: str, *, require_key: str | None = None) -> RemoteActor:
+        """Fetch the actor from its own id and store it with the keys it lists.
+
+        With `require_key`, an actor that does not list that key is not stored: a request
+        naming a key nobody publishes must leave no row behind.
+        """
         document = await self.fetch_document(uri)
         actor, keys = actor_from_document(uri, document)
+        if require_key is not None and require_key not in keys:
+            self._refreshed[uri] = datetime.now(UTC)
+            raise ActorUnavailable(f"actor {uri} does not publish key {require_key}")
         async with self.pool.acquire() as connection, connection.transaction():
             await remote_actors.save_remote_actor(connection, actor, document, keys)
         self._refreshed[uri] = datetime.now(UTC)
@@ -76,9 +83,18 @@ class RemoteActorDirectory:
             cached = await remote_actors.find_remote_key(connection, key_id)
         if cached is not None:
             return cached
+        # Key churn (row 19): an unknown key id of an actor fetched within the window costs no
+        # new fetch; a genuinely rotated key is accepted once the window has passed.
+        document_url, _ = urldefrag(key_id)
+        if self.recently_refreshed(document_url):
+            raise ActorUnavailable(f"actor {document_url} does not publish key {key_id}")
         owner = await self.owner_of_unknown_key(key_id)
-        await self.refresh_actor(owner)
+        await self.refresh_actor(owner, require_key=key_id)
         return await self.stored_key(key_id, owner)
+
+    def recently_refreshed(self, uri: str) -> bool:
+        last = self._refreshed.get(uri)
+        return last is not None and datetime.now(UTC) - last < REFRESH_WINDOW
 
     async def refreshed_key(self, key_id: str, owner: str) -> RemoteKey | None:
         """After a failed verification: refetch the owner once per window (key rotation)."""
