@@ -1,0 +1,446 @@
+"""Inbox ingestion: how many signed Create{Note} a node accepts (202) and processes per second.
+
+    python -m bench.inbox_ingest [--count 3000] [--actors 200] [--hosts 20] [--concurrency 64]
+
+One node runs in a child process on a loopback port with its own database (embedded PostgreSQL
+in a temporary folder, or a fresh database on DATABASE_URL's server). Remote actors live on
+`a1.test` ... `aN.test`, all served by one aiohttp server of this process on one port (the node
+maps the names to 127.0.0.1 through `dev_hosts`; the Host header tells the server which actor
+is asked for). Activities are signed in advance (draft-cavage rsa-sha256, as Mastodon does) and
+POSTed to the shared inbox with bounded concurrency.
+
+Two phases: *cold*, one activity per actor, so every request makes the node fetch an unknown
+key; then *warm*, `--count` activities spread over the same actors, whose keys are now stored.
+A phase is processed when every row of inbox_activities has left the 'pending' state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bench.common import (
+    ACTIVITY_JSON,
+    BenchDatabase,
+    CpuMeter,
+    NodeOptions,
+    NodeProcess,
+    bench_database,
+    common_arguments,
+    create_node_in,
+    describe_cpu,
+    describe_rates,
+    free_port,
+    percentile,
+    rounded,
+    run_bounded,
+    say,
+    serving,
+    tail_problems,
+    top_functions,
+)
+from federation.keys import generate_rsa_key, public_key_to_pem
+from federation.signatures import Scheme, signed_request_headers
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+TARGET_PER_SECOND = 1000.0
+POLL_SECONDS = 0.02
+PROCESSING_DEADLINE = 60.0
+
+
+@dataclass(frozen=True)
+class SimulatedActor:
+    uri: str
+    key_id: str
+    key: rsa.RSAPrivateKey
+    document: bytes
+
+
+@dataclass(frozen=True)
+class SignedPost:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class PhaseResult:
+    statuses: Counter[int]
+    latencies: list[float]
+    send_seconds: float
+    processed_seconds: float | None
+    cpu: dict[str, float | None]
+    failed_rows: int
+
+
+# --- Simulated remote actors -------------------------------------------------------------------
+
+
+def build_actors(count: int, hosts: int, port: int) -> list[SimulatedActor]:
+    """`count` actors spread round-robin over `hosts` host names.
+
+    Actors of one host share one RSA key (each under its own key id, so the node still fetches
+    and stores one key per actor): generating 2048-bit keys costs about 40 ms each, and sharing
+    changes nothing for the node, which verifies every signature with the key of its key id.
+    """
+    keys = [generate_rsa_key() for _ in range(hosts)]
+    made: list[SimulatedActor] = []
+    for index in range(count):
+        host = index % hosts
+        origin = f"http://a{host + 1}.test:{port}"
+        uri = f"{origin}/users/u{index}"
+        key_id = f"{uri}#main-key"
+        document = actor_document(origin, uri, key_id, public_key_to_pem(keys[host]))
+        made.append(SimulatedActor(uri, key_id, keys[host], json.dumps(document).encode()))
+    return made
+
+
+def actor_document(origin: str, uri: str, key_id: str, pem: str) -> dict[str, Any]:
+    """A Mastodon-like Person: inbox on its own origin, publicKey owned by the actor."""
+    return {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": uri,
+        "type": "Person",
+        "preferredUsername": uri.rsplit("/", 1)[1],
+        "name": "Simulated member",
+        "inbox": f"{uri}/inbox",
+        "outbox": f"{uri}/outbox",
+        "followers": f"{uri}/followers",
+        "endpoints": {"sharedInbox": f"{origin}/inbox"},
+        "publicKey": {"id": key_id, "owner": uri, "publicKeyPem": pem},
+    }
+
+
+def actor_server(actors: Sequence[SimulatedActor], fetches: Counter[str]) -> web.Application:
+    """Answers GET of each actor document, found by Host header and path."""
+    documents = {_host_and_path(actor.uri): actor.document for actor in actors}
+
+    async def document(request: web.Request) -> web.Response:
+        body = documents.get((request.host, request.path))
+        fetches["found" if body is not None else "missing"] += 1
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body, content_type=ACTIVITY_JSON)
+
+    app = web.Application()
+    app.router.add_get("/users/{name}", document)
+    return app
+
+
+def _host_and_path(uri: str) -> tuple[str, str]:
+    rest = uri.split("://", 1)[1]
+    host, path = rest.split("/", 1)
+    return host, "/" + path
+
+
+# --- Activities --------------------------------------------------------------------------------
+
+
+def create_note(actor: SimulatedActor, sequence: int) -> bytes:
+    """A Create{Note} of about 900 bytes, shaped like Mastodon's."""
+    published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    note = {
+        "id": f"{actor.uri}/statuses/{sequence}",
+        "type": "Note",
+        "attributedTo": actor.uri,
+        "content": f"<p>Atelier réparation de vélos, jeudi 18 h, message {sequence}.</p>",
+        "published": published,
+        "to": [PUBLIC],
+        "cc": [f"{actor.uri}/followers"],
+        "url": f"{actor.uri}/statuses/{sequence}",
+        "sensitive": False,
+        "tag": [],
+    }
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor.uri}/statuses/{sequence}/activity",
+        "type": "Create",
+        "actor": actor.uri,
+        "published": published,
+        "to": [PUBLIC],
+        "cc": [f"{actor.uri}/followers"],
+        "object": note,
+    }
+    return json.dumps(activity).encode()
+
+
+def sign_posts(
+    actors: Sequence[SimulatedActor], count: int, first_sequence: int, inbox_url: str
+) -> list[SignedPost]:
+    """`count` signed POSTs, actors taken round-robin. Signed now, sent within the minute:
+    well inside the node's one-hour window."""
+    posts: list[SignedPost] = []
+    for offset in range(count):
+        actor = actors[offset % len(actors)]
+        body = create_note(actor, first_sequence + offset)
+        headers = signed_request_headers(
+            Scheme.CAVAGE,
+            "POST",
+            inbox_url,
+            body,
+            key=actor.key,
+            key_id=actor.key_id,
+            headers={"Content-Type": ACTIVITY_JSON},
+        )
+        posts.append(SignedPost(body, {"Content-Type": ACTIVITY_JSON, **headers}))
+    return posts
+
+
+# --- Sending and waiting -----------------------------------------------------------------------
+
+
+async def post_all(
+    session: aiohttp.ClientSession, target: str, posts: Sequence[SignedPost], concurrency: int
+) -> tuple[Counter[int], list[float], float]:
+    """POST everything with at most `concurrency` requests in flight: statuses, latencies, time.
+
+    The Host header of each post is the node's public domain (signed), while the connection
+    goes to 127.0.0.1.
+    """
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(post: SignedPost) -> None:
+        async with limit:
+            started = time.perf_counter()
+            async with session.post(target, data=post.body, headers=post.headers) as response:
+                await response.read()
+                statuses[response.status] += 1
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(post) for post in posts))
+    return statuses, latencies, time.perf_counter() - started
+
+
+async def wait_processed(
+    connection: asyncpg.Connection, expected: int, deadline: float
+) -> tuple[float | None, int]:
+    """Poll until `expected` rows left 'pending': (monotonic time reached or None, failed rows)."""
+    give_up_at = time.perf_counter() + deadline
+    while True:
+        row = await connection.fetchrow(
+            "SELECT count(*) FILTER (WHERE state <> 'pending') AS finished, "
+            "count(*) FILTER (WHERE state = 'failed') AS failed FROM inbox_activities"
+        )
+        assert row is not None
+        if row["finished"] >= expected:
+            return time.perf_counter(), int(row["failed"])
+        if time.perf_counter() > give_up_at:
+            return None, int(row["failed"])
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def run_phase(
+    session: aiohttp.ClientSession,
+    connection: asyncpg.Connection,
+    meter: CpuMeter,
+    posts: Sequence[SignedPost],
+    target: str,
+    concurrency: int,
+    expected_rows: int,
+) -> PhaseResult:
+    meter.start()
+    started = time.perf_counter()
+    statuses, latencies, send_seconds = await post_all(session, target, posts, concurrency)
+    finished_at, failed = await wait_processed(connection, expected_rows, PROCESSING_DEADLINE)
+    cpu = meter.stop()
+    processed = None if finished_at is None else finished_at - started
+    return PhaseResult(statuses, latencies, send_seconds, processed, cpu, failed)
+
+
+def phase_figures(result: PhaseResult, count: int) -> dict[str, Any]:
+    accepted = result.statuses.get(202, 0)
+    processed = result.processed_seconds
+    return {
+        "activities": count,
+        "accepted": accepted,
+        "other_statuses": {str(s): n for s, n in result.statuses.items() if s != 202},
+        "accepted_per_s": rounded(accepted / result.send_seconds),
+        "processed_per_s": None if processed is None else rounded(accepted / processed),
+        "send_seconds": rounded(result.send_seconds, 3),
+        "processed_seconds": None if processed is None else rounded(processed, 3),
+        "latency_ms_p50": rounded(1000 * percentile(result.latencies, 0.50), 2),
+        "latency_ms_p99": rounded(1000 * percentile(result.latencies, 0.99), 2),
+        "latency_ms_max": rounded(1000 * max(result.latencies, default=0.0), 2),
+        "failed_rows": result.failed_rows,
+        "cpu_percent": result.cpu,
+    }
+
+
+def describe_phase(name: str, figures: dict[str, Any]) -> None:
+    processed = figures["processed_per_s"]
+    say(
+        f"{name}: {figures['accepted']}/{figures['activities']} accepted in "
+        f"{figures['send_seconds']} s = {figures['accepted_per_s']}/s accepted; "
+        + (
+            f"all processed after {figures['processed_seconds']} s = {processed}/s end to end"
+            if processed is not None
+            else f"NOT all processed within {PROCESSING_DEADLINE:g} s"
+        )
+    )
+    say(
+        f"  POST latency p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms, "
+        f"max {figures['latency_ms_max']} ms; other statuses {figures['other_statuses']}; "
+        f"failed rows {figures['failed_rows']}"
+    )
+    say(f"  {describe_cpu(figures['cpu_percent'])}")
+
+
+# --- The run -----------------------------------------------------------------------------------
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.inbox_ingest", description=__doc__)
+    parser.add_argument("--count", type=int, default=3000, help="activities in the warm phase")
+    parser.add_argument("--actors", type=int, default=200, help="simulated remote actors")
+    parser.add_argument("--hosts", type=int, default=20, help="host names they are spread over")
+    parser.add_argument("--concurrency", type=int, default=64, help="POSTs in flight")
+    common_arguments(parser)
+    return parser.parse_args()
+
+
+async def run(arguments: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="maillage-bench-") as folder:
+        workdir = Path(folder)
+        async with bench_database(workdir) as database:
+            return await run_with_database(arguments, workdir, database)
+
+
+async def run_with_database(
+    arguments: argparse.Namespace, workdir: Path, database: BenchDatabase
+) -> dict[str, Any]:
+    node_port, actor_port = free_port(), free_port()
+    domain = f"bench.test:{node_port}"
+    await create_node_in(database.dsn, domain)
+    say(f"generating {arguments.hosts} RSA keys for {arguments.actors} actors...")
+    actors = build_actors(arguments.actors, arguments.hosts, actor_port)
+    fetches: Counter[str] = Counter()
+    node = NodeProcess(node_options(arguments, workdir, database, node_port, domain))
+    async with serving(actor_server(actors, fetches), [actor_port]):
+        rates = await node.start()
+        say(f"node {node.options.settings['domain']} running as pid {node.pid}")
+        say(describe_rates(rates))
+        try:
+            figures = await drive(arguments, node, database, actors, node_port, domain)
+        finally:
+            await node.stop()
+    for line in tail_problems(node.options.log_path):
+        say(f"  node log: {line[:300]}")
+    figures |= {"actor_document_fetches": dict(fetches), "rsa": rates}
+    if arguments.profile and node.options.profile_path:
+        say(top_functions(node.options.profile_path))
+    return figures
+
+
+def node_options(
+    arguments: argparse.Namespace,
+    workdir: Path,
+    database: BenchDatabase,
+    port: int,
+    domain: str,
+) -> NodeOptions:
+    hosts = {f"a{index + 1}.test": "127.0.0.1" for index in range(arguments.hosts)}
+    return NodeOptions(
+        data_dir=str(workdir / "node"),
+        port=port,
+        settings={
+            "domain": domain,
+            "place_name": "Bench",
+            "database_url": database.dsn,
+            "development": True,
+            "dev_hosts": hosts,
+        },
+        crypto_seconds=arguments.crypto_seconds,
+        log_path=str(workdir / "node.log"),
+        log_level=arguments.log_level,
+        profile_path=str(workdir / "node.prof") if arguments.profile else None,
+    )
+
+
+async def drive(
+    arguments: argparse.Namespace,
+    node: NodeProcess,
+    database: BenchDatabase,
+    actors: Sequence[SimulatedActor],
+    node_port: int,
+    domain: str,
+) -> dict[str, Any]:
+    inbox_url = f"http://{domain}/inbox"
+    target = f"http://127.0.0.1:{node_port}/inbox"
+    meter = CpuMeter(node.pid, database.pgdata)
+    connector = aiohttp.TCPConnector(limit=arguments.concurrency)
+    connection = await asyncpg.connect(database.dsn)
+    try:
+        async with aiohttp.ClientSession(connector=connector) as session:
+            cold_posts = sign_posts(actors, len(actors), 0, inbox_url)
+            say(f"cold phase: {len(cold_posts)} activities, one per actor (keys unknown)...")
+            cold = await run_phase(
+                session, connection, meter, cold_posts, target, arguments.concurrency,
+                len(cold_posts),
+            )  # fmt: skip
+            cold_figures = phase_figures(cold, len(cold_posts))
+            describe_phase("cold", cold_figures)
+            say(f"signing {arguments.count} activities for the warm phase...")
+            warm_posts = sign_posts(actors, arguments.count, len(cold_posts), inbox_url)
+            if arguments.profile:
+                node.start_profile()
+            say(f"warm phase: {arguments.count} activities (keys stored)...")
+            warm = await run_phase(
+                session, connection, meter, warm_posts, target, arguments.concurrency,
+                len(cold_posts) + len(warm_posts),
+            )  # fmt: skip
+            warm_figures = phase_figures(warm, len(warm_posts))
+            describe_phase("warm", warm_figures)
+    finally:
+        await connection.close()
+    return summary(arguments, database, cold_figures, warm_figures)
+
+
+def summary(
+    arguments: argparse.Namespace,
+    database: BenchDatabase,
+    cold: dict[str, Any],
+    warm: dict[str, Any],
+) -> dict[str, Any]:
+    end_to_end = warm["processed_per_s"] or 0.0
+    say(
+        f"warm end to end: {end_to_end}/s against a target of {TARGET_PER_SECOND:g}/s "
+        f"({'met' if end_to_end >= TARGET_PER_SECOND else 'NOT met'})"
+    )
+    return {
+        "benchmark": "inbox_ingest",
+        "actors": arguments.actors,
+        "hosts": arguments.hosts,
+        "concurrency": arguments.concurrency,
+        "database": "DATABASE_URL" if database.pgdata is None else "embedded",
+        "cores": os.cpu_count(),
+        "profiled": bool(arguments.profile),
+        "cold": cold,
+        "warm": warm,
+        "target_per_s": TARGET_PER_SECOND,
+        "meets_target": end_to_end >= TARGET_PER_SECOND,
+    }
+
+
+def main() -> int:
+    arguments = parse_arguments()
+    return asyncio.run(run_bounded(lambda: run(arguments), arguments.time_limit))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
