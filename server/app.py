@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.appkeys import SERVICES, SETTINGS, URLS
 from server.config import Settings
+from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     actors,
     api_accounts,
@@ -28,12 +29,24 @@ from server.workers.supervisor import running_workers
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
+def inbox_rate_limiter(settings: Settings) -> InboxRateLimiter:
+    """Per-server and per-address limits on inbox POSTs (SECURITY.md #17)."""
+    return InboxRateLimiter(
+        origin_rate=Rate(settings.inbox_origin_rate_per_second, settings.inbox_origin_burst),
+        client_rate=Rate(settings.inbox_client_rate_per_second, settings.inbox_client_burst),
+        max_in_flight_per_client=settings.inbox_max_in_flight_per_client,
+        client_ip_header=settings.client_ip_header,
+    )
+
+
 # Importing a REST module declares its routes on API; this names the ones the node serves.
 API_MODULES = (api_accounts, api_neighbours)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES, middlewares=[inbox_rate_limiter(settings)]
+    )
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)

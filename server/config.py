@@ -115,6 +115,29 @@ class Settings(BaseSettings):
         description="Delay before the first retry of a failed delivery; it doubles each time.",
     )
 
+    inbox_origin_rate_per_second: float = Field(
+        default=20.0, gt=0, description="Sustained inbox requests per second per sending server."
+    )
+    inbox_origin_burst: int = Field(
+        default=200, ge=1, description="Inbox requests a sending server may send in a burst."
+    )
+    inbox_client_rate_per_second: float = Field(
+        default=2.0,
+        gt=0,
+        description="Inbox requests per second per client address that are not (yet) verified.",
+    )
+    inbox_client_burst: int = Field(default=30, ge=1, description="Burst of the above.")
+    inbox_max_in_flight_per_client: int = Field(
+        default=16, ge=1, description="Concurrent inbox requests per client address (503 above)."
+    )
+    client_ip_header: str | None = Field(
+        default=None,
+        description=(
+            "Header carrying the client address set by the reverse proxy (X-Forwarded-For); "
+            "only when the node is reachable through the proxy alone."
+        ),
+    )
+
     @field_validator("domain")
     @classmethod
     def _domain_is_a_host(cls, value: str | None) -> str | None:
