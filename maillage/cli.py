@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from clients.cli import MEMBER_COMMANDS
 from server.cli import OPERATOR_COMMANDS
 
 
@@ -13,5 +14,5 @@ def main() -> None:
     """Maillage: a federated node for a network of tiers-lieux."""
 
 
-for command in OPERATOR_COMMANDS:
+for command in (*OPERATOR_COMMANDS, *MEMBER_COMMANDS):
     main.add_command(command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,21 +16,12 @@ from server.lifecycle import open_pool
 from server.logs import configure_logging
 from server.migrations import MigrationError, migration_status
 from server.node_setup import NodeExists, initialise_node, validate_setup
-from server.processing.neighbours import (
-    NeighbourError,
-    follow_neighbour,
-    list_neighbours,
-    unfollow_neighbour,
-)
 from server.runner import (
     PortUnavailable,
     bind_listening_socket,
     run_workers_until_stopped,
     serve_until_stopped,
 )
-from server.services import NodeServices, open_services
-from server.storage import outbox
-from server.tables import render
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -133,14 +124,6 @@ def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
         fail(error)
 
 
-def run_with_services(settings: Settings, work: Callable[[NodeServices], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_services(settings) as services:
-            return await work(services)
-
-    return asyncio.run(run())
-
-
 def node_settings(data_dir: Path | None, **overrides: Any) -> Settings:
     settings = settings_for(data_dir, **overrides)
     if settings.domain is None:
@@ -149,106 +132,6 @@ def node_settings(data_dir: Path | None, **overrides: Any) -> Settings:
             "(or set MAILLAGE_DATA_DIR to the node's folder)"
         )
     return settings
-
-
-as_option = click.option(
-    "--as",
-    "actor_name",
-    default="place",
-    show_default=True,
-    help="Local actor that follows: the place, or a member's username.",
-)
-
-
-@click.command()
-@data_dir_option
-@as_option
-@click.argument("target")
-def follow(data_dir: Path | None, actor_name: str, target: str) -> None:
-    """Follow a neighbour, by handle (name@domain) or actor URL."""
-    try:
-        settings = node_settings(data_dir)
-        uri = run_with_services(
-            settings,
-            lambda s: follow_neighbour(
-                s.pool, s.node, s.actors, s.fetcher, target, settings.development, actor_name
-            ),
-        )
-    except (*OPERATOR_ERRORS, NeighbourError) as error:
-        fail(error)
-    click.echo(f"Follow sent to {uri}; it is pending until the neighbour accepts.")
-
-
-@click.command()
-@data_dir_option
-@as_option
-@click.argument("target")
-def unfollow(data_dir: Path | None, actor_name: str, target: str) -> None:
-    """Stop following a neighbour (sends Undo Follow)."""
-    try:
-        settings = node_settings(data_dir)
-        uri = run_with_services(
-            settings,
-            lambda s: unfollow_neighbour(
-                s.pool, s.node, s.fetcher, target, settings.development, actor_name
-            ),
-        )
-    except (*OPERATOR_ERRORS, NeighbourError) as error:
-        fail(error)
-    click.echo(f"Unfollowed {uri}.")
-
-
-@click.command()
-@data_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def neighbours(data_dir: Path | None, as_json: bool) -> None:
-    """List the places and people the place follows or is followed by."""
-    try:
-        found = run_with_services(
-            node_settings(data_dir), lambda s: list_neighbours(s.pool, s.node)
-        )
-    except OPERATOR_ERRORS as error:
-        fail(error)
-    rows = [
-        {
-            "actor": n.uri,
-            "handle": n.handle or "",
-            "name": n.name or "",
-            "we follow": n.we_follow or "-",
-            "follows us": n.follows_us or "-",
-        }
-        for n in found
-    ]
-    click.echo(render(rows, as_json, empty="No neighbours yet: `maillage follow name@domain`."))
-
-
-@click.command()
-@data_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def deliveries(data_dir: Path | None, as_json: bool) -> None:
-    """Delivery state per neighbouring host: pending, done, failed, circuit breaker."""
-    try:
-        states = run_with_services(node_settings(data_dir), delivery_states)
-    except OPERATOR_ERRORS as error:
-        fail(error)
-    rows = [
-        {
-            "host": state.host,
-            "pending": state.pending,
-            "done": state.done,
-            "failed": state.failed,
-            "failures in a row": state.consecutive_failures,
-            "paused until": str(state.circuit_open_until or "-"),
-            "last error": state.last_error or "",
-        }
-        for state in states
-    ]
-    click.echo(render(rows, as_json, empty="Nothing delivered yet."))
-
-
-async def delivery_states(services: NodeServices) -> list[outbox.HostDeliveryState]:
-    async with services.pool.acquire() as connection:
-        return await outbox.delivery_state_by_host(connection)
 
 
 @click.command()
@@ -261,4 +144,4 @@ def worker(data_dir: Path | None) -> None:
         fail(error)
 
 
-OPERATOR_COMMANDS = (init, migrate, serve, worker, follow, unfollow, neighbours, deliveries)
+OPERATOR_COMMANDS = (init, migrate, serve, worker)

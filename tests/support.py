@@ -55,3 +55,21 @@ def run_maillage(
         timeout=timeout,
         check=False,
     )
+
+
+async def run_maillage_async(
+    *args: str, env: dict[str, str], within: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Like run_maillage, without blocking the event loop (for nodes running in this process)."""
+    process = await asyncio.create_subprocess_exec(
+        *maillage_command(*args),
+        env={**os.environ, **env},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), within)
+    assert process.returncode is not None
+    return subprocess.CompletedProcess(
+        list(args), process.returncode, stdout.decode(), stderr.decode()
+    )
