@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from clients.cli import MEMBER_COMMANDS
+from maillage.demo import demo
 from server.cli import OPERATOR_COMMANDS
 
 
@@ -14,5 +15,5 @@ def main() -> None:
     """Maillage: a federated node for a network of tiers-lieux."""
 
 
-for command in (*OPERATOR_COMMANDS, *MEMBER_COMMANDS):
+for command in (*OPERATOR_COMMANDS, demo, *MEMBER_COMMANDS):
     main.add_command(command)

@@ -1,0 +1,62 @@
+"""`maillage demo`, the README's run command: three real nodes that end up following each other."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import tempfile
+from pathlib import Path
+
+from clients.api import MaillageClient
+from maillage.demo import DEMO_PASSWORD, demo_places
+from tests.support import free_port, maillage_command, wait_until
+
+
+async def neighbours_accepted(url: str) -> bool:
+    async with MaillageClient(url) as client:
+        await client.log_in("admin", DEMO_PASSWORD)
+        found = await client.neighbours()
+    return sum(1 for n in found if n.we_follow == "accepted") == 2
+
+
+async def test_the_demo_starts_three_following_places_and_stops_cleanly(
+    open_temp_root: Path,
+) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="demo-", dir=open_temp_root))
+    folder.chmod(0o755)
+    base_port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    process = await asyncio.create_subprocess_exec(
+        *maillage_command("demo", "--folder", str(folder), "--base-port", str(base_port)),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        printed: list[str] = []
+        async with asyncio.timeout(180):
+            while not any("Ctrl-C" in line for line in printed):
+                line = (await process.stdout.readline()).decode()
+                assert line, "the demo ended early:\n" + "".join(printed)
+                printed.append(line)
+        places = demo_places(base_port)
+        for place in places:
+            assert any(f"{place.url}/actors/place" in line for line in printed)
+        for place in places:
+            await wait_until(
+                lambda url=place.url: neighbours_accepted(url),
+                within=60,
+                what=f"{place.slug} to follow both neighbours",
+            )
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(60):
+            rest = (await process.stdout.read()).decode()
+            assert await process.wait() == 0, rest
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    for place in demo_places(base_port):
+        assert not (folder / place.slug / "postgres" / "postmaster.pid").exists()
