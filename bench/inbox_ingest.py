@@ -364,6 +364,14 @@ def node_options(
             "database_url": database.dsn,
             "development": True,
             "dev_hosts": hosts,
+            # The benchmark measures the node's capacity, not the inbox rate limiter (whose
+            # defaults allow 20/s per origin and 16 requests in flight per address): every post
+            # comes from one address, and each simulated host sends hundreds per second.
+            "inbox_origin_rate_per_second": 1_000_000.0,
+            "inbox_origin_burst": 1_000_000,
+            "inbox_client_rate_per_second": 1_000_000.0,
+            "inbox_client_burst": 1_000_000,
+            "inbox_max_in_flight_per_client": max(16, 2 * arguments.concurrency),
         },
         crypto_seconds=arguments.crypto_seconds,
         log_path=str(workdir / "node.log"),

@@ -61,6 +61,7 @@ LENIENT_JSON_MEDIA_TYPES = ("application/ld+json", "application/json")
 DISCOVERY_MEDIA_TYPES = ("application/jrd+json", "application/json")  # WebFinger, NodeInfo
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 POST_RESPONSE_LIMIT = 64 * 1024  # a delivery only needs the status; keep a little for logs
+MAX_CONNECTIONS = 100  # connections open at once over all hosts (the delivery worker matches it)
 _REFUSAL_MARK = "refused by Maillage's address guard"
 
 # (method, url, headers about to be sent, body) -> extra headers, e.g. a signature.
@@ -700,7 +701,7 @@ class SafeFetcher:
             resolver=GuardedResolver(policy, self._inner_resolver or aiohttp.ThreadedResolver()),
             socket_factory=GuardedSocketFactory(allow_private_network=policy.allow_private_network),
             ssl=self._ssl_context if self._ssl_context is not None else True,
-            limit=100,
+            limit=MAX_CONNECTIONS,
             limit_per_host=8,
         )
         return aiohttp.ClientSession(

@@ -9,7 +9,9 @@ removed, IP literals in their shortest form, and an explicit port kept as `host:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from urllib.parse import SplitResult, urlsplit
 
 import idna
@@ -27,6 +29,10 @@ _FORBIDDEN_CHARACTERS = {
     "#": "'#' (a fragment)",
     "%": "'%' (percent-encoding or an IPv6 zone)",
 }
+
+
+# What `str.isspace` calls whitespace (`\s` of a str pattern is the same set), C0 controls, DEL.
+_WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class InvalidHost(ValueError):
@@ -99,6 +105,22 @@ def split_host_port(canonical: str) -> tuple[str, int | None]:
 
 def _split_url(url: str) -> tuple[str, str]:
     """The lowercased scheme and canonical authority (default port dropped) of an http(s) URL."""
+    # The same actor, key and object ids come back with every activity: remember the usual
+    # short ones (a bounded number of bounded strings), recompute anything longer.
+    if len(url) <= _MEMOISED_URL_LENGTH:
+        return _split_url_memoised(url)
+    return _split_url_now(url)
+
+
+_MEMOISED_URL_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=8192)
+def _split_url_memoised(url: str) -> tuple[str, str]:
+    return _split_url_now(url)
+
+
+def _split_url_now(url: str) -> tuple[str, str]:
     parts = _urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
@@ -113,7 +135,7 @@ def _split_url(url: str) -> tuple[str, str]:
 def _urlsplit(url: str) -> SplitResult:
     # urlsplit silently drops tabs and newlines (WHATWG behaviour); refuse them instead so
     # that what we compare is exactly what we were given.
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+    if _WHITESPACE_OR_CONTROL.search(url):
         raise InvalidUrl(f"{url!r}: URLs must not contain whitespace or control characters")
     try:
         return urlsplit(url)
@@ -121,10 +143,14 @@ def _urlsplit(url: str) -> SplitResult:
         raise InvalidUrl(f"{url!r}: {error}") from error
 
 
+# Canonicalising costs tens of microseconds (IDNA above all) and each received activity needs it
+# several times for the same few hosts: the pure function of two immutable values is memoised.
+# Bounded, so a stream of distinct hosts only evicts; refused authorities raise and stay uncached.
+@functools.lru_cache(maxsize=4096)
 def _canonical_authority(value: str, *, default_port: int | None) -> str:
     if not value:
         raise InvalidHost("the host is empty")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _WHITESPACE_OR_CONTROL.search(value):
         raise InvalidHost(f"{value!r}: a host must not contain whitespace or control characters")
     for character, meaning in _FORBIDDEN_CHARACTERS.items():
         if character in value:

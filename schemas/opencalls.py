@@ -27,6 +27,7 @@ class CallKind(StrEnum):
 class CallStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    FILLED = "filled"
 
 
 class OpenCall(ASObject):

@@ -69,3 +69,5 @@ class PlaceDetails(ASModel):
     accessibility: ManyOf[str] = Field(default_factory=list)
     prices: ManyOf[PriceSpecification] = Field(default_factory=list)
     labels: ManyOf[str] = Field(default_factory=list)
+    # IANA name, under the term Mobilizon gives an event's zone (mz:timezone).
+    timezone: str | None = None

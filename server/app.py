@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import SERVICES, SETTINGS, URLS
+from server.appkeys import LIVE, SERVICES, SETTINGS, URLS
 from server.config import Settings
+from server.live import LiveHub
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     actors,
     api_accounts,
+    api_calls,
+    api_events,
     api_neighbours,
     api_openapi,
+    api_place,
+    api_profiles,
     collections,
     context,
+    events,
     health,
     inbox,
+    open_calls,
+    pages,
+    stream,
     wellknown,
 )
 from server.routes.api_registry import API
@@ -40,7 +50,7 @@ def inbox_rate_limiter(settings: Settings) -> InboxRateLimiter:
 
 
 # Importing a REST module declares its routes on API; this names the ones the node serves.
-API_MODULES = (api_accounts, api_neighbours)
+API_MODULES = (api_accounts, api_neighbours, api_events, api_profiles, api_place, api_calls)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -51,7 +61,21 @@ def create_app(settings: Settings) -> web.Application:
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(workers_context)
-    for routes in (health, wellknown, context, actors, collections, inbox, api_openapi):
+    app.cleanup_ctx.append(live_context)
+    app.on_shutdown.append(close_streams)
+    for routes in (
+        health,
+        wellknown,
+        context,
+        actors,
+        collections,
+        inbox,
+        api_openapi,
+        events,
+        open_calls,
+        stream,
+        pages,
+    ):
         routes.add_routes(app.router)
     API.add_routes(app.router)
     return app
@@ -61,6 +85,21 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     async with open_services(app[SETTINGS]) as services:
         app[SERVICES] = services
         yield
+
+
+async def live_context(app: web.Application) -> AsyncIterator[None]:
+    """This process's share of the live stream: one LISTEN, fanned out to its SSE clients."""
+    hub = LiveHub(app[SERVICES].pool)
+    app[LIVE] = hub
+    stop = asyncio.Event()
+    task = asyncio.create_task(hub.run(stop), name="live-stream")
+    yield
+    stop.set()
+    await task
+
+
+async def close_streams(app: web.Application) -> None:
+    app[LIVE].close()
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.config import Settings
+from server.live import LiveHub
 from server.services import NodeServices
 from server.urls import NodeUrls
 
 SETTINGS = web.AppKey("settings", Settings)
 URLS = web.AppKey("urls", NodeUrls)
 SERVICES = web.AppKey("services", NodeServices)
+LIVE = web.AppKey("live", LiveHub)

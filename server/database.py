@@ -151,7 +151,11 @@ async def connect_with_retry(
     while True:
         try:
             pool: asyncpg.Pool = await asyncpg.create_pool(
-                target.dsn, min_size=min_size, max_size=max_size, timeout=10
+                target.dsn,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=10,
+                reset=keep_session_state,
             )
             return pool
         except (TimeoutError, OSError, asyncpg.PostgresError) as error:
@@ -170,6 +174,19 @@ async def connect_with_retry(
                 retry_in=round(delay, 2),
             )
             await asyncio.sleep(delay)
+
+
+async def keep_session_state(connection: asyncpg.Connection[asyncpg.Record]) -> None:
+    """Release a pooled connection without asyncpg's reset query.
+
+    asyncpg's default reset (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) costs
+    one round trip per acquire, for session state Maillage never leaves behind: the migration
+    lock is released in a `finally`, the worker loops remove their listeners themselves (and a
+    stray LISTEN only wakes nobody), no cursor outlives its transaction, and no session-level
+    SET is issued. asyncpg still rolls back an open transaction and drops Python-side listeners
+    before calling this. Code that changes session state must undo it before releasing.
+    """
+    del connection
 
 
 def describe_connect_error(error: BaseException) -> str:

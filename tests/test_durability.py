@@ -182,7 +182,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
         stderr=subprocess.STDOUT,
     )
     try:
-        await wait_until(lambda: ready_status(port), what="the node to start")
+        await wait_until(lambda: ready_status(port), within=90, what="the node to start")
         connection = await asyncpg.connect(database_url)
         try:
             async with connection.transaction():

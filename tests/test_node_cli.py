@@ -202,7 +202,7 @@ async def test_serve_answers_ready_and_stops_on_sigterm(node_dir: Path, database
     assert run_maillage(*GOOD_INIT, env=env).returncode == 0
     port = free_port()
     with running_node(node_dir, port, env) as process:
-        assert await wait_until(lambda: ready_status(port), what="/readyz") == 200
+        assert await wait_until(lambda: ready_status(port), within=90, what="/readyz") == 200
         async with (
             aiohttp.ClientSession() as session,
             session.get(f"http://127.0.0.1:{port}/healthz") as response,
@@ -216,7 +216,7 @@ async def test_a_busy_port_is_a_one_line_error(node_dir: Path, database_url: str
     assert run_maillage(*GOOD_INIT, env=env).returncode == 0
     port = free_port()
     with running_node(node_dir, port, env) as first:
-        await wait_until(lambda: ready_status(port), what="the first node")
+        await wait_until(lambda: ready_status(port), within=90, what="the first node")
         second = run_maillage("serve", "--port", str(port), env=env)
         assert second.returncode == 1
         assert second.stderr.strip() == f"error: port {port} on 127.0.0.1 is already in use"
@@ -242,7 +242,9 @@ async def test_embedded_node_keeps_its_data_across_restarts(node_dir: Path) -> N
     for _ in range(2):
         port = free_port()
         with running_node(node_dir, port, env, base_env) as process:
-            assert await wait_until(lambda p=port: ready_status(p), what="/readyz") == 200
+            assert (
+                await wait_until(lambda p=port: ready_status(p), within=90, what="/readyz") == 200
+            )
             assert stop_gracefully(process) == 0
         assert not postmaster_pid.exists(), "serve must stop the embedded PostgreSQL on exit"
 
@@ -267,6 +269,6 @@ async def test_ctrl_c_stops_cleanly(node_dir: Path, database_url: str, signum: i
     assert run_maillage(*GOOD_INIT, env=env).returncode == 0
     port = free_port()
     with running_node(node_dir, port, env) as process:
-        await wait_until(lambda: ready_status(port), what="/readyz")
+        await wait_until(lambda: ready_status(port), within=90, what="/readyz")
         process.send_signal(signum)
         assert process.wait(timeout=30) == 0

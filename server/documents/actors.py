@@ -14,7 +14,10 @@ from server.urls import NodeUrls
 
 
 def actor_document(
-    urls: NodeUrls, actor: LocalActor, key_pairs: list[StoredKeyPair]
+    urls: NodeUrls,
+    actor: LocalActor,
+    key_pairs: list[StoredKeyPair],
+    place_details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     uri = urls.actor(actor.name)
     document: dict[str, Any] = {
@@ -32,6 +35,8 @@ def actor_document(
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": actor.manually_approves_followers,
         "discoverable": actor.discoverable,
+        # The place's Group carries its location and details (server.processing.place_profile).
+        **(place_details or {}),
     }
     for pair in key_pairs:
         if pair.algorithm == "rsa-2048":

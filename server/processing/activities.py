@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from server.database import DbConnection
-from server.processing import aggregates, follow_requests, objects
+from server.processing import aggregates, follow_requests, live_feed, objects, rsvp
 from server.processing.context import NodeContext
 from server.processing.payloads import object_id_of, object_type_of
 from server.storage import remote_actors
@@ -39,13 +39,15 @@ async def on_follow(
 async def on_accept(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
 ) -> None:
-    await follow_requests.receive_answer(connection, node, activity, accepted=True)
+    if not await rsvp.receive_answer(connection, node, activity, accepted=True):
+        await follow_requests.receive_answer(connection, node, activity, accepted=True)
 
 
 async def on_reject(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
 ) -> None:
-    await follow_requests.receive_answer(connection, node, activity, accepted=False)
+    if not await rsvp.receive_answer(connection, node, activity, accepted=False):
+        await follow_requests.receive_answer(connection, node, activity, accepted=False)
 
 
 async def on_undo(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
@@ -65,6 +67,8 @@ async def on_delete(
         await handlers.deleted(connection, node, activity, target)
     if target == activity.actor_uri:
         await remote_actors.forget_remote_actor(connection, activity.actor_uri)
+        if node.actors is not None:
+            node.actors.forget_keys_of(activity.actor_uri)
 
 
 async def on_create(
@@ -93,7 +97,25 @@ HANDLERS: dict[str, Handler] = {
     "Delete": on_delete,
     "Create": on_create,
     "Update": on_update,
+    # Only same-origin embedded copies get here (incoming.without_foreign_copy keeps an id).
+    "Announce": on_create,
+    "Join": rsvp.on_join,
+    "Leave": rsvp.on_leave,
 }
+
+
+def has_effect(activity: ReceivedActivity) -> bool:
+    """Whether `process_activity` may do anything for this activity: False for a type without a
+    handler, and for a Create or Update whose embedded object no aggregate takes (a Note...).
+    The worker marks those done in bulk, with no transaction of their own; keep this in step
+    with the handlers above (when unsure, answer True)."""
+    handler = HANDLERS.get(activity.activity_type)
+    if handler is None:
+        return False
+    if handler is on_create or handler is on_update:
+        document = activity.payload.get("object")
+        return isinstance(document, dict) and objects.handlers_for(document) is not None
+    return True
 
 
 async def process_activity(
@@ -105,3 +127,4 @@ async def process_activity(
         log.debug("activity kept without effect", type=activity.activity_type)
         return
     await handler(connection, node, activity)
+    await live_feed.record(connection, activity.payload, local=False, place=activity.actor_uri)

@@ -6,4 +6,11 @@ line here per aggregate.
 
 from __future__ import annotations
 
-AGGREGATE_MODULES: tuple[str, ...] = ()
+from server.processing import events, open_calls, place_profile, shared_profiles
+
+AGGREGATE_MODULES: tuple[str, ...] = (
+    events.__name__,
+    shared_profiles.__name__,
+    open_calls.__name__,
+    place_profile.__name__,
+)

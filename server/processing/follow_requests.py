@@ -10,8 +10,9 @@ import structlog
 from server.database import DbConnection
 from server.processing.context import NodeContext
 from server.processing.publish import publish
-from server.storage import follows, local_actors
+from server.storage import backfill_jobs, follows, local_actors, remote_actors, stream
 from server.storage.inbox import ReceivedActivity
+from server.storage.local_actors import PLACE
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +38,8 @@ async def receive_follow(
         await follows.record_follow(connection, follower, followed, activity_id, "pending")
         return
     await follows.record_follow(connection, follower, followed, activity_id, "accepted")
+    if name == PLACE:
+        await announce_neighbour(connection, node, follower, "follows us")
     await send_answer(connection, node, name, follower, activity_id, "Accept")
 
 
@@ -100,6 +103,10 @@ async def receive_answer(
     await follows.set_state(
         connection, relation.follower, relation.followed, "accepted" if accepted else "rejected"
     )
+    if accepted:  # fetched later by the backfill worker, outside this transaction
+        await backfill_jobs.enqueue(connection, relation.followed)
+        if relation.follower == node.urls.actor(PLACE):
+            await announce_neighbour(connection, node, relation.followed, "we follow")
 
 
 async def receive_undo_follow(
@@ -167,3 +174,21 @@ async def unfollow_remote(
         recipients=[target],
     )
     return True
+
+
+async def announce_neighbour(
+    connection: DbConnection, node: NodeContext, actor_uri: str, relation: str
+) -> None:
+    """A new neighbour of the place shows on the live stream (with its name when known)."""
+    actor = await remote_actors.find_remote_actor(connection, actor_uri)
+    await stream.append(
+        connection,
+        "neighbour",
+        {
+            "actor": actor_uri,
+            "name": actor.display_name if actor else None,
+            "relation": relation,
+        },
+        local=True,
+        place=node.urls.actor(PLACE),
+    )

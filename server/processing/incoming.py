@@ -140,7 +140,7 @@ async def verify(
     if key.actor_uri != actor:
         raise Refused(401, "the signing key does not belong to the activity's actor")
     try:
-        return pending.finish(key.public_pem)
+        return pending.finish(directory.public_key(key))
     except SignatureError as error:
         first_reason = error.reason
     try:
@@ -174,7 +174,11 @@ async def accept_incoming(
     verified = await verify(directory, request, actor)
     payload = without_foreign_copy(payload, actor)
     host = canonical_host(actor)
-    async with pool.acquire() as connection, connection.transaction():
+    async with pool.acquire() as connection:
+        if verified.scheme.value == "rfc9421":
+            await remote_hosts.remember_signature_scheme(connection, host, "rfc9421")
+        # One autocommitted statement: stored, workers woken and the host's circuit closed
+        # together, committed before the 202 is sent.
         stored = await inbox.store_received(
             connection,
             safe_origin(actor),
@@ -183,8 +187,6 @@ async def accept_incoming(
             actor,
             request.recipient,
             payload,
+            alive_host=host,
         )
-        await remote_hosts.close_circuit(connection, host)
-        if verified.scheme.value == "rfc9421":
-            await remote_hosts.remember_signature_scheme(connection, host, "rfc9421")
     return Accepted(stored=stored, activity_id=activity_id, key_id=verified.key_id)

@@ -9,7 +9,9 @@ from typing import Any
 from federation.hosts import canonical_host
 from schemas.context import emitted_context
 from server.database import DbConnection
+from server.processing import live_feed
 from server.storage import follows, outbox, remote_actors
+from server.storage.local_actors import PLACE
 from server.urls import NodeUrls
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -50,6 +52,7 @@ async def publish(
     await outbox.add_deliveries(
         connection, outbox_id, {url: canonical_host(url) for url in inboxes}
     )
+    await live_feed.record(connection, activity, local=True, place=urls.actor(PLACE))
     return outbox_id
 
 

@@ -7,9 +7,12 @@ from aiohttp import web
 from server.appkeys import SERVICES, URLS
 from server.documents.actors import actor_document
 from server.documents.pages import actor_page
+from server.documents.profiles import person_document
+from server.processing.place_profile import place_details_for
 from server.routes.negotiation import activity_json, wants_activitypub
 from server.storage.keys import key_pairs_of
-from server.storage.local_actors import find_federated_actor
+from server.storage.local_actors import PLACE, find_federated_actor
+from server.storage.profiles import find_profile
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -23,8 +26,12 @@ async def actor(request: web.Request) -> web.Response:
         if found is None:
             raise web.HTTPNotFound(text=f"no actor named {name!r} on this node")
         pairs = await key_pairs_of(connection, name)
+        details = await place_details_for(connection) if name == PLACE else None
+        profile = await find_profile(connection, name) if found.kind == "Person" else None
     if wants_activitypub(request):
-        return activity_json(actor_document(request.app[URLS], found, pairs))
+        if profile is not None:
+            return activity_json(person_document(request.app[URLS], found, pairs, profile))
+        return activity_json(actor_document(request.app[URLS], found, pairs, details))
     return web.Response(
         text=actor_page(found), content_type="text/html", headers={"Vary": "Accept"}
     )

@@ -61,3 +61,14 @@ async def password_hash_of(connection: DbConnection, username: str) -> tuple[Acc
 async def list_accounts(connection: DbConnection) -> list[Account]:
     rows = await connection.fetch("SELECT id, username, email, role FROM accounts ORDER BY id")
     return [Account(**dict(row)) for row in rows]
+
+
+async def delete_account(connection: DbConnection, account_id: int) -> bool:
+    """The account and, by cascade, its Person actor, keys, tokens, profile and outbox."""
+    result: str = await connection.execute("DELETE FROM accounts WHERE id = $1", account_id)
+    return result != "DELETE 0"
+
+
+async def count_role(connection: DbConnection, role: str) -> int:
+    count: int = await connection.fetchval("SELECT count(*) FROM accounts WHERE role = $1", role)
+    return count

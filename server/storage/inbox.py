@@ -30,15 +30,34 @@ async def store_received(
     actor_uri: str,
     recipient: str | None,
     payload: dict[str, Any],
+    *,
+    alive_host: str | None = None,
 ) -> bool:
-    """Record the activity once per (origin, id); False when it was already there."""
-    row_id = await connection.fetchval(
+    """Record the activity once per (origin, id); False when it was already there.
+
+    One statement, so one round trip, and atomic on its own: the row, the wake-up of the
+    workers and, with `alive_host` (the host just proved alive by a valid signature), the
+    closing of that host's delivery circuit (see `remote_hosts.close_circuit`), which writes
+    only when the host had failures. Outside a transaction it is committed when it returns.
+    """
+    row = await connection.fetchrow(
         """
-        INSERT INTO inbox_activities (origin, activity_id, activity_type, actor_uri, recipient,
-                                      payload)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-        ON CONFLICT (origin, activity_id) DO NOTHING
-        RETURNING id
+        WITH stored AS (
+            INSERT INTO inbox_activities (origin, activity_id, activity_type, actor_uri,
+                                          recipient, payload)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+            ON CONFLICT (origin, activity_id) DO NOTHING
+            RETURNING id),
+        notified AS (SELECT pg_notify($7, '') FROM stored),
+        healed AS (
+            UPDATE remote_hosts SET circuit_open_until = NULL, consecutive_failures = 0
+            WHERE host = $8::text
+              AND (circuit_open_until IS NOT NULL OR consecutive_failures > 0)
+            RETURNING host),
+        retried AS (
+            UPDATE deliveries SET next_attempt_at = now()
+            WHERE host = $8::text AND state = 'pending' AND EXISTS (SELECT FROM healed))
+        SELECT (SELECT id FROM stored) AS id, (SELECT count(*) FROM notified) AS notified
         """,
         origin,
         activity_id,
@@ -46,10 +65,10 @@ async def store_received(
         actor_uri,
         recipient,
         json.dumps(payload),
+        INBOX_CHANNEL,
+        alive_host,
     )
-    if row_id is not None:
-        await connection.execute("SELECT pg_notify($1, '')", INBOX_CHANNEL)
-    return row_id is not None
+    return row is not None and row["id"] is not None
 
 
 async def claim_pending(
@@ -80,6 +99,16 @@ async def mark_done(connection: DbConnection, row_id: int) -> None:
         "WHERE id = $1",
         row_id,
     )
+
+
+async def mark_all_done(connection: DbConnection, row_ids: list[int]) -> None:
+    """Mark many rows done in one statement (activities whose processing has no effect)."""
+    if row_ids:
+        await connection.execute(
+            "UPDATE inbox_activities SET state = 'done', processed_at = now(), "
+            "lease_until = NULL WHERE id = ANY($1::bigint[])",
+            row_ids,
+        )
 
 
 async def mark_failed_attempt(

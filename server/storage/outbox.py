@@ -20,6 +20,7 @@ class Delivery:
     attempts: int
     actor_name: str
     payload: dict[str, Any]
+    signature_scheme: str | None = None  # what the host accepts, when known (remote_hosts)
 
 
 async def store_published(
@@ -62,7 +63,7 @@ async def claim_due(connection: DbConnection, limit: int, lease_seconds: float) 
     rows = await connection.fetch(
         """
         WITH due AS (
-            SELECT d.id FROM deliveries d
+            SELECT d.id, h.signature_scheme FROM deliveries d
             LEFT JOIN remote_hosts h ON h.host = d.host
             WHERE d.state = 'pending' AND d.next_attempt_at <= now()
               AND (d.lease_until IS NULL OR d.lease_until < now())
@@ -73,12 +74,44 @@ async def claim_due(connection: DbConnection, limit: int, lease_seconds: float) 
             attempts = d.attempts + 1
         FROM due, outbox_activities o
         WHERE d.id = due.id AND o.id = d.outbox_id
-        RETURNING d.id, d.outbox_id, d.inbox_url, d.host, d.attempts, o.actor_name, o.payload
+        RETURNING d.id, d.outbox_id, d.inbox_url, d.host, d.attempts, o.actor_name, o.payload,
+            due.signature_scheme
         """,
         limit,
         lease_seconds,
     )
-    return [Delivery(**{**dict(row), "payload": json.loads(row["payload"])}) for row in rows]
+    payloads: dict[int, dict[str, Any]] = {}  # parsed once per activity, not per delivery
+    claimed: list[Delivery] = []
+    for row in rows:
+        payload = payloads.get(row["outbox_id"])
+        if payload is None:
+            payload = payloads[row["outbox_id"]] = json.loads(row["payload"])
+        claimed.append(Delivery(**{**dict(row), "payload": payload}))
+    return claimed
+
+
+async def mark_all_delivered(
+    connection: DbConnection, delivered: list[tuple[int, int, str]]
+) -> None:
+    """Mark (delivery id, status, host) rows done and each host alive, in one statement."""
+    if not delivered:
+        return
+    hosts = sorted({host for _, _, host in delivered})  # one row each; sorted against deadlocks
+    await connection.execute(
+        """
+        WITH marked AS (
+            UPDATE deliveries d SET state = 'done', last_status = v.status, lease_until = NULL,
+                finished_at = now(), last_error = NULL
+            FROM unnest($1::bigint[], $2::int[]) AS v(id, status)
+            WHERE d.id = v.id)
+        INSERT INTO remote_hosts (host, last_success_at) SELECT unnest($3::text[]), now()
+        ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, circuit_open_until = NULL,
+            last_success_at = now()
+        """,
+        [row_id for row_id, _, _ in delivered],
+        [status for _, status, _ in delivered],
+        hosts,
+    )
 
 
 async def mark_delivered(connection: DbConnection, delivery_id: int, status: int) -> None:

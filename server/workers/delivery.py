@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 
-from federation.fetcher import FetchError, SafeFetcher
+from federation.fetcher import MAX_CONNECTIONS, FetchError, SafeFetcher
 from federation.retry import Outcome, RetryPolicy, classify_failure, classify_response
 from server.processing.signing import RequestSigner
 from server.storage import outbox, remote_actors, remote_hosts
@@ -18,6 +20,12 @@ from server.storage.outbox import DELIVERY_CHANNEL, Delivery
 from server.workers.loop import run_claim_loop
 
 log = structlog.get_logger(__name__)
+
+
+# Successes are marked done in bulk: when this many wait, or the oldest has waited this long.
+DONE_FLUSH_SIZE = 64
+DONE_FLUSH_SECONDS = 0.05
+DEFAULT_SCHEME = "draft-cavage-http-signatures-12"
 
 
 @dataclass
@@ -30,7 +38,14 @@ class DeliveryWorker:
     lease_seconds: float = 120.0
     per_host_connections: int = 4
     poll_seconds: float = 2.0
+    # Deliveries in progress at once: the fetcher's connection limit, so none waits for a
+    # connection inside its deadline; more are claimed as soon as half of these are done.
+    max_in_flight: int = MAX_CONNECTIONS
+    claims_per_batch: int = 20
     _host_limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _delivered: list[tuple[int, int, str]] = field(default_factory=list)
+    _delivered_since: float = 0.0
+    _flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_claim_loop(
@@ -38,28 +53,84 @@ class DeliveryWorker:
         )
 
     async def run_batch(self) -> int:
-        async with self.pool.acquire() as connection:
-            due = await outbox.claim_due(connection, self.batch_size, self.lease_seconds)
-        await asyncio.gather(*(self.deliver_one(delivery) for delivery in due))
-        return len(due)
+        """Claim due deliveries and keep the pipeline full: whenever half of those in flight are
+        done, claim more, up to `claims_per_batch` claims (so that a stop is seen between
+        batches). Returns how many were claimed."""
+        in_flight: set[asyncio.Task[None]] = set()
+        bodies: dict[int, bytes] = {}  # each activity serialised once, not once per inbox
+        handled = 0
+        try:
+            for _ in range(self.claims_per_batch):
+                room = min(self.batch_size, self.max_in_flight - len(in_flight))
+                due: list[Delivery] = []
+                if room > 0:
+                    async with self.pool.acquire() as connection:
+                        due = await outbox.claim_due(connection, room, self.lease_seconds)
+                handled += len(due)
+                for delivery in due:
+                    body = bodies.get(delivery.outbox_id)
+                    if body is None:
+                        body = bodies[delivery.outbox_id] = serialise(delivery)
+                    in_flight.add(asyncio.create_task(self.deliver_one(delivery, body)))
+                if not in_flight:
+                    break
+                # A full claim means more may be due: claim again once half are done. Otherwise
+                # wait for them all, looking again for newly due rows every `poll_seconds`.
+                full = room > 0 and len(due) == room
+                in_flight = await self.wait_in_flight(in_flight, full)
+                if not in_flight and not full:
+                    break
+        except BaseException:
+            # Cut short (a stop, a database failure): what is unfinished keeps its lease and is
+            # delivered again once it expires; the 2xx already seen are still recorded.
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self.flush_delivered(force=True)
+            raise
+        if in_flight:
+            await asyncio.gather(*in_flight)
+        await self.flush_delivered(force=True)
+        return handled
+
+    async def wait_in_flight(
+        self, in_flight: set[asyncio.Task[None]], full: bool
+    ) -> set[asyncio.Task[None]]:
+        """Let deliveries finish (recording successes as they come) until half of the maximum
+        are in flight after a full claim, or all are done or `poll_seconds` passed otherwise."""
+        loop = asyncio.get_running_loop()
+        look_again_at = loop.time() + self.poll_seconds
+        refill_at = self.max_in_flight // 2
+        while in_flight and (len(in_flight) > refill_at if full else loop.time() < look_again_at):
+            done, in_flight = await asyncio.wait(
+                in_flight, timeout=DONE_FLUSH_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                task.result()
+            await self.flush_delivered(force=False)
+        return in_flight
 
     def host_limit(self, host: str) -> asyncio.Semaphore:
         if host not in self._host_limits:
             self._host_limits[host] = asyncio.Semaphore(self.per_host_connections)
         return self._host_limits[host]
 
-    async def deliver_one(self, delivery: Delivery) -> None:
-        body = json.dumps(delivery.payload, ensure_ascii=False).encode()
+    async def deliver_one(self, delivery: Delivery, body: bytes | None = None) -> None:
+        if body is None:
+            body = serialise(delivery)
         async with self.host_limit(delivery.host):
             outcome, status = await self.attempt(delivery, body)
         await self.record(delivery, outcome, status)
 
     async def attempt(self, delivery: Delivery, body: bytes) -> tuple[Outcome, int | None]:
         try:
-            async with self.pool.acquire() as connection:
-                scheme = await remote_hosts.signature_scheme(connection, delivery.host)
+            scheme = delivery.signature_scheme
+            if scheme is None:
+                async with self.pool.acquire() as connection:
+                    scheme = await remote_hosts.signature_scheme(connection, delivery.host)
             headers = await self.signer.sign_post(
-                delivery.actor_name, delivery.inbox_url, body, scheme
+                delivery.actor_name, delivery.inbox_url, body, scheme or DEFAULT_SCHEME
             )
             response = await self.fetcher.post(delivery.inbox_url, body, headers)
         except FetchError as error:
@@ -73,12 +144,39 @@ class DeliveryWorker:
         )
         return outcome, response.status
 
-    async def record(self, delivery: Delivery, outcome: Outcome, status: int | None) -> None:
-        async with self.pool.acquire() as connection, connection.transaction():
-            if outcome.action == "done":
-                await outbox.mark_delivered(connection, delivery.id, status or 200)
-                await remote_hosts.record_success(connection, delivery.host)
+    async def flush_delivered(self, *, force: bool) -> None:
+        """Mark the deliveries answered 2xx done (and their hosts alive), in one statement."""
+        if not self._delivered:
+            return
+        if not force and (
+            len(self._delivered) < DONE_FLUSH_SIZE
+            and time.monotonic() - self._delivered_since < DONE_FLUSH_SECONDS
+        ):
+            return
+        async with self._flush_lock:
+            taken, self._delivered = self._delivered, []
+            if not taken:
                 return
+            try:
+                async with self.pool.acquire() as connection:
+                    await outbox.mark_all_delivered(connection, taken)
+            except BaseException:
+                # Not recorded: kept for the next flush (and, should the process die, the lease
+                # expires and they are delivered again: at least once, never marked unsent).
+                self._delivered = taken + self._delivered
+                raise
+
+    async def record(self, delivery: Delivery, outcome: Outcome, status: int | None) -> None:
+        if outcome.action == "done":
+            # Only after a 2xx; written by the next flush, with the others of the batch.
+            if not self._delivered:
+                self._delivered_since = time.monotonic()
+            self._delivered.append((delivery.id, status or 200, delivery.host))
+            return
+        # Successes seen before this failure are recorded first, so the host's failure count
+        # sees them in the order they happened.
+        await self.flush_delivered(force=True)
+        async with self.pool.acquire() as connection, connection.transaction():
             if outcome.action == "retry":
                 await outbox.schedule_retry(
                     connection, delivery.id, outcome.delay, status, outcome.reason
@@ -101,3 +199,7 @@ class DeliveryWorker:
             reason=outcome.reason,
             attempts=delivery.attempts,
         )
+
+
+def serialise(delivery: Delivery) -> bytes:
+    return json.dumps(delivery.payload, ensure_ascii=False).encode()

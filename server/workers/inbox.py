@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from server.processing.activities import process_activity
+from server.processing.activities import has_effect, process_activity
 from server.processing.context import NodeContext
 from server.storage import inbox
 from server.storage.inbox import INBOX_CHANNEL, ReceivedActivity
@@ -36,13 +36,18 @@ class InboxWorker:
     async def run_batch(self) -> int:
         async with self.pool.acquire() as connection:
             claimed = await inbox.claim_pending(connection, self.batch_size, self.lease_seconds)
+            # Activities that change nothing (a Create{Note}...) need no transaction each: one
+            # statement marks them all done. A crash before it only means they are claimed again.
+            await inbox.mark_all_done(
+                connection, [activity.id for activity in claimed if not has_effect(activity)]
+            )
         limit = asyncio.Semaphore(self.concurrency)
 
         async def one(activity: ReceivedActivity) -> None:
             async with limit:
                 await self.process_one(activity)
 
-        await asyncio.gather(*(one(activity) for activity in claimed))
+        await asyncio.gather(*(one(activity) for activity in claimed if has_effect(activity)))
         return len(claimed)
 
     async def process_one(self, activity: ReceivedActivity) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import structlog
 
+from server.waiting import wait_for_any
+
 log = structlog.get_logger(__name__)
 
 
@@ -42,16 +44,8 @@ async def run_claim_loop(
                     handled = 0
                 if handled:
                     continue
-                await wait_any(wake, stop, poll_seconds)
+                await wait_for_any(wake, stop, seconds=poll_seconds)
         finally:
             with contextlib.suppress(OSError, asyncpg.InterfaceError):
                 await listener.remove_listener(channel, on_notify)
 
-
-async def wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

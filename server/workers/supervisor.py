@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 import structlog
 
 from federation.retry import RetryPolicy
+from server.processing.open_calls import sweep_deadlines
 from server.services import NodeServices
+from server.workers.backfill import BackfillWorker
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox import InboxWorker
 
@@ -43,6 +45,14 @@ async def running_workers(services: NodeServices) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(inbox_worker.run(stop), name="inbox-worker"),
         asyncio.create_task(delivery_worker.run(stop), name="delivery-worker"),
+        asyncio.create_task(
+            BackfillWorker(services.pool, services.node, poll_seconds=poll).run(stop),
+            name="backfill-worker",
+        ),
+        # Every worker process sweeps; the sweep's UPDATE ... RETURNING closes each call once.
+        asyncio.create_task(
+            sweep_deadlines(services.pool, services.urls, stop), name="call-deadlines"
+        ),
     ]
     try:
         yield

@@ -1,0 +1,254 @@
+"""Taking part in events across nodes: Join and Leave, answered by Accept or Reject.
+
+On the organiser's side a Join locks the event's row, so that concurrent Joins are admitted one
+at a time and never overbook. On the joiner's side the organiser's answer records the state of
+the member's RSVP.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import asyncpg
+import structlog
+
+from federation.hosts import origin_of
+from schemas.errors import SchemaError
+from schemas.events import Event
+from schemas.parse import parse_object
+from server.database import DbConnection
+from server.processing.context import NodeContext
+from server.processing.payloads import object_id_of
+from server.processing.publish import publish
+from server.processing.remote_actors import ActorUnavailable
+from server.storage import events, local_actors, participants
+from server.storage.events import StoredEvent
+from server.storage.inbox import ReceivedActivity
+from server.storage.local_actors import PLACE
+
+log = structlog.get_logger(__name__)
+
+
+class RsvpError(Exception):
+    """The member cannot join or leave that event; the message says why."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Organiser's side
+
+
+def refusal(event: StoredEvent, seats_taken: int) -> str | None:
+    """Why a new participant cannot be admitted, or None."""
+    fields = event.fields
+    if fields.status == "CANCELLED":
+        return "the event is cancelled"
+    if fields.join_mode != "free":
+        # Restricted and invite-only events need an organiser's approval we do not offer yet.
+        return f"the event's join mode is {fields.join_mode}"
+    if fields.maximum_capacity is not None and seats_taken >= fields.maximum_capacity:
+        return "the event is full"
+    return None
+
+
+async def admit(
+    connection: DbConnection, event_ap_id: str, participant: str, join_id: str
+) -> tuple[StoredEvent, str] | None:
+    """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected').
+
+    Must run in a transaction: the event's row stays locked until it commits.
+    """
+    event = await events.lock_local(connection, event_ap_id)
+    if event is None:
+        return None
+    existing = await participants.find_participation(connection, event.id, participant)
+    if existing is not None and existing.state == "accepted":
+        return event, "accepted"  # a repeated Join (or a redelivery) takes no second seat
+    taken = await participants.count_accepted(connection, event.id)
+    reason = refusal(event, taken)
+    state = "rejected" if reason else "accepted"
+    await participants.record_participation(connection, event.id, participant, join_id, state)
+    if state == "accepted":
+        await events.set_participant_count(connection, event.id, taken + 1)
+    else:
+        log.info("join refused", event_id=event_ap_id, participant=participant, reason=reason)
+    return event, state
+
+
+async def withdraw(connection: DbConnection, event_ap_id: str, participant: str) -> bool:
+    event = await events.lock_local(connection, event_ap_id)
+    if event is None:
+        return False
+    removed = await participants.remove_participation(connection, event.id, participant)
+    await events.set_participant_count(
+        connection, event.id, await participants.count_accepted(connection, event.id)
+    )
+    return removed
+
+
+async def on_join(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
+    event_ap_id = object_id_of(activity.payload)
+    if event_ap_id is None or not node.urls.is_local(event_ap_id):
+        return
+    outcome = await admit(connection, event_ap_id, activity.actor_uri, activity.activity_id)
+    if outcome is None:
+        log.info("join of an unknown event ignored", event_id=event_ap_id)
+        return
+    event, state = outcome
+    await publish(
+        connection,
+        node.urls,
+        PLACE,
+        {
+            "type": "Accept" if state == "accepted" else "Reject",
+            "to": [activity.actor_uri],
+            "object": {
+                "id": activity.activity_id,
+                "type": "Join",
+                "actor": activity.actor_uri,
+                "object": event.ap_id,
+            },
+        },
+        to_followers=False,
+        recipients=[activity.actor_uri],
+    )
+
+
+async def on_leave(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
+    event_ap_id = object_id_of(activity.payload)
+    if event_ap_id is not None and node.urls.is_local(event_ap_id):
+        await withdraw(connection, event_ap_id, activity.actor_uri)
+
+
+# ---------------------------------------------------------------------------------------------
+# Joiner's side
+
+
+def answered_join(payload: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(Join id, joiner, event) an Accept or Reject names, as far as it says."""
+    target = payload.get("object")
+    if isinstance(target, str):
+        return target, None, None
+    if not isinstance(target, dict):
+        return None, None, None
+    found = [target.get(key) for key in ("id", "actor", "object")]
+    if isinstance(found[2], dict):
+        found[2] = found[2].get("id")
+    join_id, joiner, event = (value if isinstance(value, str) else None for value in found)
+    return join_id, joiner, event
+
+
+async def receive_answer(
+    connection: DbConnection,
+    node: NodeContext,
+    activity: ReceivedActivity,
+    *,
+    accepted: bool,
+) -> bool:
+    """Record the organiser's answer to one of our members' Joins; False if it answers no Join
+    of ours (a Follow's answer, then)."""
+    join_id, joiner, event_ap_id = answered_join(activity.payload)
+    rsvp = None if join_id is None else await participants.find_rsvp_by_join(connection, join_id)
+    if rsvp is None and joiner is not None and event_ap_id is not None:
+        name = node.urls.local_actor_name(joiner)
+        if name is not None:
+            rsvp = await participants.find_rsvp(connection, name, event_ap_id)
+    if rsvp is None:
+        return False
+    # The event's own server answers; any other actor's say-so is ignored.
+    if origin_of(activity.actor_uri) != origin_of(rsvp.event_ap_id):
+        log.info("answer to a join from another server ignored", activity=activity.activity_id)
+        return True
+    await participants.set_rsvp_state(
+        connection, rsvp.join_activity_id, "accepted" if accepted else "rejected"
+    )
+    return True
+
+
+async def organiser_of(pool: asyncpg.Pool, node: NodeContext, event_ap_id: str) -> str:
+    """Who to send the Join to: the event's attributedTo, from our copy or from its server."""
+    async with pool.acquire() as connection:
+        known = await events.find_by_ap_id(connection, event_ap_id)
+    if known is not None:
+        return known.attributed_to
+    if node.actors is None:
+        raise RsvpError("this process cannot fetch remote events")
+    try:
+        parsed = parse_object(await node.actors.fetch_document(event_ap_id))
+    except (ActorUnavailable, SchemaError) as error:
+        raise RsvpError(f"cannot read the event {event_ap_id}: {error}") from None
+    if not isinstance(parsed, Event) or not parsed.attributed_to:
+        raise RsvpError(f"{event_ap_id} is not an event with an organiser")
+    organiser = parsed.attributed_to[0]
+    if origin_of(organiser) != origin_of(event_ap_id):
+        raise RsvpError("the event names an organiser on another server")
+    return organiser
+
+
+async def join_event(
+    pool: asyncpg.Pool, node: NodeContext, actor_name: str, event_ap_id: str
+) -> str:
+    """One of our members joins an event; the state of their RSVP (pending until answered)."""
+    participant = node.urls.actor(actor_name)
+    join_id = node.urls.activity(f"join-{secrets.token_urlsafe(12)}")
+    if node.urls.is_local(event_ap_id):
+        async with pool.acquire() as connection, connection.transaction():
+            outcome = await admit(connection, event_ap_id, participant, join_id)
+            if outcome is None:
+                raise RsvpError(f"no event {event_ap_id} on this node")
+            state = outcome[1]
+            await participants.record_rsvp(
+                connection, actor_name, event_ap_id, node.urls.actor(PLACE), join_id, state
+            )
+        return state
+    async with pool.acquire() as connection:
+        actor = await local_actors.find_local_actor(connection, actor_name)
+    if actor is None or not actor.federated:
+        raise RsvpError(
+            "your profile is not shared with the network; share it to join events of other nodes"
+        )
+    organiser = await organiser_of(pool, node, event_ap_id)
+    if node.actors is None:
+        raise RsvpError("this process cannot reach remote actors")
+    try:
+        await node.actors.actor(organiser)
+    except ActorUnavailable as error:
+        raise RsvpError(str(error)) from None
+    async with pool.acquire() as connection, connection.transaction():
+        await participants.record_rsvp(
+            connection, actor_name, event_ap_id, organiser, join_id, "pending"
+        )
+        await publish(
+            connection,
+            node.urls,
+            actor_name,
+            {"id": join_id, "type": "Join", "object": event_ap_id, "to": [organiser]},
+            to_followers=False,
+            recipients=[organiser],
+        )
+    return "pending"
+
+
+async def leave_event(
+    pool: asyncpg.Pool, node: NodeContext, actor_name: str, event_ap_id: str
+) -> None:
+    participant = node.urls.actor(actor_name)
+    async with pool.acquire() as connection, connection.transaction():
+        rsvp = await participants.find_rsvp(connection, actor_name, event_ap_id)
+        if node.urls.is_local(event_ap_id):
+            left = await withdraw(connection, event_ap_id, participant)
+            await participants.remove_rsvp(connection, actor_name, event_ap_id)
+            if not left:
+                raise RsvpError("you do not take part in this event")
+            return
+        if rsvp is None:
+            raise RsvpError("you do not take part in this event")
+        await participants.remove_rsvp(connection, actor_name, event_ap_id)
+        await publish(
+            connection,
+            node.urls,
+            actor_name,
+            {"type": "Leave", "object": event_ap_id, "to": [rsvp.organiser]},
+            to_followers=False,
+            recipients=[rsvp.organiser],
+        )

@@ -1,0 +1,53 @@
+"""Our events as ActivityPub documents: the Event at its id, and its participants."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.appkeys import SERVICES, URLS
+from server.documents.collections import PAGE_SIZE, collection, collection_page
+from server.documents.events import event_document, event_page, participants_url
+from server.routes.collections import page_number
+from server.routes.negotiation import activity_json, wants_activitypub
+from server.storage import events, participants
+from server.storage.events import StoredEvent
+from server.storage.local_actors import PLACE
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/events/{token}", event)
+    router.add_get("/events/{token}/participants", event_participants)
+
+
+async def local_event(request: web.Request) -> StoredEvent:
+    async with request.app[SERVICES].pool.acquire() as connection:
+        found = await events.find_by_token(connection, request.match_info["token"])
+    if found is None:
+        raise web.HTTPNotFound(text="no such event on this node")
+    return found
+
+
+async def event(request: web.Request) -> web.Response:
+    found = await local_event(request)
+    if wants_activitypub(request):
+        return activity_json(event_document(found, request.app[URLS].followers(PLACE)))
+    return web.Response(
+        text=event_page(found), content_type="text/html", headers={"Vary": "Accept"}
+    )
+
+
+async def event_participants(request: web.Request) -> web.Response:
+    found = await local_event(request)
+    uri = participants_url(found.ap_id)
+    page = page_number(request)
+    async with request.app[SERVICES].pool.acquire() as connection:
+        total, items = await participants.listable_page(
+            connection,
+            found.id,
+            request.app[URLS].actor(""),
+            PAGE_SIZE,
+            ((page or 1) - 1) * PAGE_SIZE,
+        )
+    if page is None:
+        return activity_json(collection(uri, total))
+    return activity_json(collection_page(uri, page, total, list(items)))

@@ -1,0 +1,91 @@
+"""The live stream as Server-Sent Events, resumable with Last-Event-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from schemas.api_stream import StreamFilter
+from server.appkeys import LIVE, SERVICES
+from server.routes.api_support import ApiFailure
+from server.storage import stream
+from server.storage.stream import StreamEvent
+from server.stream_filters import matches
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/api/v1/stream", live_stream)
+
+
+def read_filter(request: web.Request) -> StreamFilter:
+    try:
+        return StreamFilter.model_validate(dict(request.query))
+    except ValidationError as error:
+        fields = {
+            ".".join(str(part) for part in problem["loc"]) or "query": problem["msg"]
+            for problem in error.errors()
+        }
+        raise ApiFailure(422, "invalid stream filter", fields) from None
+
+
+def last_event_id(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ApiFailure(422, "Last-Event-ID must be a whole number", {"Last-Event-ID": raw})
+    return int(raw)
+
+
+def frame(event: StreamEvent) -> bytes:
+    body = json.dumps(
+        {"kind": event.kind, "local": event.local, "place": event.place, **event.data,
+         "at": event.created_at.isoformat()},
+        ensure_ascii=False,
+    )  # fmt: skip
+    return f"id: {event.id}\nevent: {event.kind}\ndata: {body}\n\n".encode()
+
+
+async def live_stream(request: web.Request) -> web.StreamResponse:
+    wanted = read_filter(request)
+    resume_after = last_event_id(request)
+    hub = request.app[LIVE]
+    subscriber = hub.subscribe(lambda event: matches(event, wanted))
+    try:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",  # nginx must not buffer a stream
+            }
+        )
+        await response.prepare(request)
+        await response.write(b"retry: 3000\n\n")
+        sent = 0
+        if resume_after is not None:
+            async with request.app[SERVICES].pool.acquire() as connection:
+                for event in await stream.after(connection, resume_after):
+                    if matches(event, wanted):
+                        await response.write(frame(event))
+                        sent = event.id
+        while not subscriber.closed:
+            try:
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    next_event = await subscriber.queue.get()
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if next_event is None:
+                break
+            event = next_event
+            if event.id > sent:
+                await response.write(frame(event))
+                sent = event.id
+        return response
+    finally:
+        hub.unsubscribe(subscriber)

@@ -1,0 +1,164 @@
+"""Who takes part in our events, and our members' RSVPs to events anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.database import DbConnection
+
+
+@dataclass(frozen=True)
+class Participation:
+    participant: str
+    join_activity_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    actor_name: str
+    event_ap_id: str
+    organiser: str
+    join_activity_id: str
+    state: str
+
+
+async def find_participation(
+    connection: DbConnection, event_id: int, participant: str
+) -> Participation | None:
+    row = await connection.fetchrow(
+        "SELECT participant, join_activity_id, state FROM event_participants "
+        "WHERE event_id = $1 AND participant = $2",
+        event_id,
+        participant,
+    )
+    return None if row is None else Participation(**dict(row))
+
+
+async def record_participation(
+    connection: DbConnection, event_id: int, participant: str, join_id: str, state: str
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO event_participants (event_id, participant, join_activity_id, state)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (event_id, participant) DO UPDATE SET
+            join_activity_id = EXCLUDED.join_activity_id, state = EXCLUDED.state,
+            updated_at = now()
+        """,
+        event_id,
+        participant,
+        join_id,
+        state,
+    )
+
+
+async def remove_participation(connection: DbConnection, event_id: int, participant: str) -> bool:
+    result: str = await connection.execute(
+        "DELETE FROM event_participants WHERE event_id = $1 AND participant = $2",
+        event_id,
+        participant,
+    )
+    return result != "DELETE 0"
+
+
+async def count_accepted(connection: DbConnection, event_id: int) -> int:
+    count: int = await connection.fetchval(
+        "SELECT count(*) FROM event_participants WHERE event_id = $1 AND state = 'accepted'",
+        event_id,
+    )
+    return count
+
+
+async def accepted_participants(connection: DbConnection, event_id: int) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT participant FROM event_participants WHERE event_id = $1 AND state = 'accepted' "
+        "ORDER BY created_at, participant",
+        event_id,
+    )
+    return [row["participant"] for row in rows]
+
+
+async def listable_page(
+    connection: DbConnection, event_id: int, local_prefix: str, limit: int, offset: int
+) -> tuple[int, list[str]]:
+    """Accepted participants others may see: (count of all accepted, one page of the listable).
+
+    Everyone accepted is counted; a local member is listed only when their profile is shared
+    with the network, as remote participants shared themselves by joining.
+    """
+    total = await count_accepted(connection, event_id)
+    rows = await connection.fetch(
+        """
+        SELECT p.participant FROM event_participants p
+        LEFT JOIN local_actors a ON p.participant = $2 || a.name
+        WHERE p.event_id = $1 AND p.state = 'accepted'
+            AND (NOT starts_with(p.participant, $2) OR a.visibility = 'network')
+        ORDER BY p.created_at, p.participant LIMIT $3 OFFSET $4
+        """,
+        event_id,
+        local_prefix,
+        limit,
+        offset,
+    )
+    return total, [row["participant"] for row in rows]
+
+
+async def record_rsvp(
+    connection: DbConnection,
+    actor_name: str,
+    event_ap_id: str,
+    organiser: str,
+    join_id: str,
+    state: str,
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO event_rsvps (actor_name, event_ap_id, organiser, join_activity_id, state)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (actor_name, event_ap_id) DO UPDATE SET organiser = EXCLUDED.organiser,
+            join_activity_id = EXCLUDED.join_activity_id, state = EXCLUDED.state,
+            updated_at = now()
+        """,
+        actor_name,
+        event_ap_id,
+        organiser,
+        join_id,
+        state,
+    )
+
+
+RSVP_COLUMNS = "actor_name, event_ap_id, organiser, join_activity_id, state"
+
+
+async def find_rsvp(connection: DbConnection, actor_name: str, event_ap_id: str) -> Rsvp | None:
+    row = await connection.fetchrow(
+        f"SELECT {RSVP_COLUMNS} FROM event_rsvps WHERE actor_name = $1 AND event_ap_id = $2",
+        actor_name,
+        event_ap_id,
+    )
+    return None if row is None else Rsvp(**dict(row))
+
+
+async def find_rsvp_by_join(connection: DbConnection, join_id: str) -> Rsvp | None:
+    row = await connection.fetchrow(
+        f"SELECT {RSVP_COLUMNS} FROM event_rsvps WHERE join_activity_id = $1", join_id
+    )
+    return None if row is None else Rsvp(**dict(row))
+
+
+async def set_rsvp_state(connection: DbConnection, join_id: str, state: str) -> None:
+    await connection.execute(
+        "UPDATE event_rsvps SET state = $2, updated_at = now() WHERE join_activity_id = $1",
+        join_id,
+        state,
+    )
+
+
+async def remove_rsvp(connection: DbConnection, actor_name: str, event_ap_id: str) -> bool:
+    result: str = await connection.execute(
+        "DELETE FROM event_rsvps WHERE actor_name = $1 AND event_ap_id = $2",
+        actor_name,
+        event_ap_id,
+    )
+    return result != "DELETE 0"

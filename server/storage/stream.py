@@ -1,0 +1,67 @@
+"""The live stream's events: appended by processing, replayed and announced to web processes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.database import DbConnection
+
+STREAM_CHANNEL = "maillage_stream"
+REPLAY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    id: int
+    kind: str
+    local: bool
+    place: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+async def append(
+    connection: DbConnection, kind: str, data: dict[str, Any], *, local: bool, place: str | None
+) -> int:
+    """Record an event; the NOTIFY is sent when the caller's transaction commits."""
+    event_id: int = await connection.fetchval(
+        "INSERT INTO stream_events (kind, local, place, data) VALUES ($1, $2, $3, $4::jsonb) "
+        "RETURNING id",
+        kind,
+        local,
+        place,
+        json.dumps(data),
+    )
+    await connection.execute("SELECT pg_notify($1, $2)", STREAM_CHANNEL, str(event_id))
+    return event_id
+
+
+def from_row(row: Any) -> StreamEvent:
+    return StreamEvent(
+        id=row["id"],
+        kind=row["kind"],
+        local=row["local"],
+        place=row["place"],
+        data=json.loads(row["data"]),
+        created_at=row["created_at"],
+    )
+
+
+async def after(
+    connection: DbConnection, last_id: int, limit: int = REPLAY_LIMIT
+) -> list[StreamEvent]:
+    rows = await connection.fetch(
+        "SELECT id, kind, local, place, data, created_at FROM stream_events WHERE id > $1 "
+        "ORDER BY id LIMIT $2",
+        last_id,
+        limit,
+    )
+    return [from_row(row) for row in rows]
+
+
+async def latest_id(connection: DbConnection) -> int:
+    value: int | None = await connection.fetchval("SELECT max(id) FROM stream_events")
+    return value or 0

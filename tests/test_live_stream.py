@@ -1,0 +1,199 @@
+"""The live stream: Server-Sent Events fanned out across two server processes on one database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from server.processing.live_feed import stream_item
+from server.processing.publish import PUBLIC
+from server.storage import stream
+from tests.network import LoopbackNetwork
+from tests.support import free_port, maillage_command, run_maillage, wait_until
+from tests.test_api_neighbours import log_in
+from tests.test_events_network import publish_event
+from tests.test_federation_network import accepted, follow
+from tests.test_node_cli import ready_status
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            maillage_command("serve", "--port", str(port)),
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+class EventReader:
+    """Reads SSE frames from an open response."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+
+    async def next_event(self, within: float = 15.0) -> dict[str, Any]:
+        fields: dict[str, str] = {}
+        async with asyncio.timeout(within):
+            while True:
+                raw = await self.response.content.readline()
+                assert raw, "the stream ended"
+                line = raw.decode().rstrip("\n")
+                if not line:
+                    if "data" in fields:
+                        return {
+                            "id": int(fields["id"]),
+                            "event": fields["event"],
+                            **json.loads(fields["data"]),
+                        }
+                    continue
+                if line.startswith(":"):
+                    continue
+                name, _, value = line.partition(": ")
+                fields[name] = value
+
+
+@asynccontextmanager
+async def subscribed(
+    session: aiohttp.ClientSession, port: int, query: str = "", last_event_id: int | None = None
+) -> AsyncIterator[EventReader]:
+    headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+    async with session.get(
+        f"http://127.0.0.1:{port}/api/v1/stream{query}", headers=headers
+    ) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        yield EventReader(response)
+
+
+async def append(database_url: str, kind: str, data: dict[str, Any]) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        async with connection.transaction():
+            return await stream.append(connection, kind, data, local=False, place="https://x/p")
+    finally:
+        await connection.close()
+
+
+async def test_two_processes_fan_out_and_resume(tmp_path: Path, database_url: str) -> None:
+    first_port, second_port = free_port(), free_port()
+    env = {
+        "MAILLAGE_DATA_DIR": str(tmp_path / "node"),
+        "DATABASE_URL": database_url,
+    }
+    init = run_maillage(
+        "init", "--development", "--domain", f"mende.test:{first_port}", "--name", "Mende",
+        "--admin-username", "camille", "--admin-email", "c@example.org",
+        "--admin-password", "correct horse battery", env=env,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    with (
+        serving(env, first_port, tmp_path / "first.log"),
+        serving({**env, "MAILLAGE_RUN_WORKERS": "false"}, second_port, tmp_path / "second.log"),
+    ):
+        for port in (first_port, second_port):
+            await wait_until(lambda p=port: ready_status(p), within=90, what=f"server on {port}")
+        async with (
+            aiohttp.ClientSession() as session,
+            subscribed(session, first_port) as on_first,
+            subscribed(session, second_port) as on_second,
+            subscribed(session, second_port, "?kinds=call") as calls_only,
+        ):
+            event_id = await append(database_url, "event", {"name": "Repair café"})
+            call_id = await append(database_url, "call", {"name": "Appel à bénévoles"})
+            for reader in (on_first, on_second):
+                received = await reader.next_event()
+                assert (received["id"], received["event"], received["name"]) == (
+                    event_id,
+                    "event",
+                    "Repair café",
+                )
+                assert (await reader.next_event())["id"] == call_id
+            only = await calls_only.next_event()
+            assert (only["id"], only["event"]) == (call_id, "call")
+
+            async with subscribed(session, first_port, last_event_id=event_id) as resumed:
+                replayed = await resumed.next_event()
+                assert (replayed["id"], replayed["name"]) == (call_id, "Appel à bénévoles")
+
+            async with session.get(
+                f"http://127.0.0.1:{first_port}/api/v1/stream?kinds=gossip&km=-1"
+            ) as refused:
+                assert refused.status == 422
+                body = await refused.json()
+                assert set(body["fields"]) == {"kinds", "km"}
+
+
+async def test_the_wall_page_reads_the_stream_in_both_languages(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    async with aiohttp.ClientSession() as session, session.get(
+        f"http://127.0.0.1:{mende.port}/wall"
+    ) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
+        page = await response.text()
+    assert "new EventSource(`/api/v1/stream?${params}`)" in page
+    assert "La vie du réseau" in page
+    assert "Life of the network" in page
+    assert "innerHTML" not in page, "remote text must only ever be set as text"
+
+
+async def test_an_event_shows_on_both_walls_marked_local_or_network(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
+    token = await log_in(mende)
+    async with (
+        aiohttp.ClientSession() as session,
+        subscribed(session, mende.port, "?kinds=event") as on_mende,
+        subscribed(session, florac.port, "?kinds=event&scope=network&tag=fablab") as on_florac,
+        subscribed(
+            session, florac.port, "?kinds=event&latitude=43.0&longitude=1.0&km=50"
+        ) as far_from_mende,
+    ):
+        created = await publish_event(mende, token)
+        here = await on_mende.next_event(within=30)
+        there = await on_florac.next_event(within=30)
+        for received in (here, there):
+            assert received["id"]
+            assert received["name"] == created["name"]
+            assert received["latitude"] == 44.0
+            assert received["place"] == mende.place
+        assert (here["local"], there["local"]) == (True, False)
+        with pytest.raises(TimeoutError):
+            await far_from_mende.next_event(within=1)
+
+
+def test_only_public_material_and_no_participant_reaches_the_stream() -> None:
+    event = {"id": "https://m/e/1", "type": "Event", "name": "<b>Atelier</b>"}
+    public = {"type": "Create", "to": [PUBLIC], "object": event}
+    kind, data = stream_item(public) or ("", {})
+    assert (kind, data["name"], data["action"]) == ("event", "Atelier", "created")
+    assert stream_item({"type": "Create", "to": ["https://m/followers"], "object": event}) is None
+    join = {"type": "Join", "actor": "https://f/actors/lea", "object": "https://m/e/1"}
+    accept = {"type": "Accept", "to": ["https://f/actors/lea"], "object": join}
+    assert stream_item(accept) == ("rsvp", {"event": "https://m/e/1", "action": "accepted"})
+    assert stream_item({"type": "Delete", "to": [PUBLIC], "object": event}) is None
