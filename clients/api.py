@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import aiohttp
 from pydantic import BaseModel, TypeAdapter
@@ -20,8 +21,22 @@ from schemas.api import (
     NeighbourOut,
     TokenResponse,
 )
+from schemas.api_agenda import AgendaPage
+from schemas.api_directory import PeopleQuery, PersonOut, PlaceOut, PlacesQuery
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def query_string(query: BaseModel) -> str:
+    """`?name=value&...` of the fields set to other than their defaults."""
+    parameters: dict[str, str] = {}
+    for name, value in query.model_dump(mode="json", exclude_defaults=True).items():
+        if isinstance(value, list):
+            value = ",".join(str(item) for item in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        parameters[name] = str(value)
+    return "?" + urlencode(parameters) if parameters else ""
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
@@ -113,6 +128,16 @@ class MaillageClient:
     async def create_account(self, account: AccountIn) -> AccountOut:
         return await self.typed(AccountOut, "POST", "/api/v1/accounts", account)
 
+    async def places(self, query: PlacesQuery | None = None) -> list[PlaceOut]:
+        """The directory of places (public)."""
+        path = "/api/v1/places" + query_string(query or PlacesQuery())
+        return await self.typed_list(PlaceOut, "GET", path)
+
+    async def people(self, query: PeopleQuery | None = None) -> list[PersonOut]:
+        """Network-shared profiles by skill or text (public)."""
+        path = "/api/v1/people" + query_string(query or PeopleQuery())
+        return await self.typed_list(PersonOut, "GET", path)
+
     async def neighbours(self) -> list[NeighbourOut]:
         return await self.typed_list(NeighbourOut, "GET", "/api/v1/neighbours")
 
@@ -138,6 +163,24 @@ class MaillageClient:
 
     async def deliveries(self) -> list[DeliveryStateOut]:
         return await self.typed_list(DeliveryStateOut, "GET", "/api/v1/deliveries")
+
+    async def agenda(self, **filters: str | float | bool | Sequence[str] | None) -> AgendaPage:
+        """The consolidated agenda; filters are the query parameters of GET /api/v1/agenda
+        (`start` and `end` stand for `from` and `to`; a list of tags is sent comma-separated)."""
+        names = {"start": "from", "end": "to"}
+        query: dict[str, str] = {}
+        for name, value in filters.items():
+            if value is None or value is False or value == []:
+                continue
+            if isinstance(value, bool):
+                text = "true"
+            elif isinstance(value, str | int | float):
+                text = str(value)
+            else:
+                text = ",".join(value)
+            query[names.get(name, name)] = text
+        suffix = f"?{urlencode(query)}" if query else ""
+        return await self.typed(AgendaPage, "GET", f"/api/v1/agenda{suffix}")
 
 
 def decode(text: str) -> Any:

@@ -8,14 +8,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from clients.api import ApiError, MaillageClient
 from clients.session import NotLoggedIn, Session, forget_session, load_session, save_session
 from clients.tables import render
 from schemas.api import AccountIn
+from schemas.api_directory import PeopleQuery, PlacesQuery
 
 T = TypeVar("T")
+Q = TypeVar("Q", bound=BaseModel)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, not a table.")
 
@@ -179,7 +181,172 @@ def create_account(username: str, email: str, role: str, password: str) -> None:
     click.echo(f"Account {account.username} created ({account.role}).")
 
 
+def with_public_client(node_url: str | None, work: Callable[[MaillageClient], Awaitable[T]]) -> T:
+    """Like with_client, for public routes: `--node` needs no login."""
+    if node_url is None:
+        return with_client(work)
+
+    async def run() -> T:
+        async with MaillageClient(node_url) as client:
+            return await work(client)
+
+    try:
+        return asyncio.run(run())
+    except ApiError as error:
+        fail(error)
+        raise  # unreachable: fail exits
+
+
+def query_of(model: type[Q], values: dict[str, Any]) -> Q:
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in problem['loc']) or 'query'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        fail(ValueError(problems))
+        raise  # unreachable: fail exits
+
+
+node_option = click.option(
+    "--node", "node_url", help="A node's URL (no login needed); else the logged-in node."
+)
+PLACE_COLUMNS = {
+    "name": "name",
+    "locality": "locality",
+    "km": "distance_km",
+    "open": "open_now",
+    "relation": "relation",
+    "id": "id",
+}
+PERSON_COLUMNS = {"name": "name", "place": "place_name", "actor": "actor"}
+
+
+@click.command()
+@node_option
+@click.option(
+    "--near", nargs=2, type=float, metavar="LAT LON", help="Sort by distance to this point."
+)
+@click.option("--km", type=float, help="With --near: only places within this distance.")
+@click.option("--open-now", is_flag=True, help="Only places open now.")
+@click.option("--open-at", help="Only places open at this moment (ISO 8601 with offset).")
+@click.option("--service", "services", multiple=True, help="A service needed (repeatable).")
+@click.option("--kind", "kinds", multiple=True, help="A kind of space (repeatable).")
+@click.option("--no-suggestions", is_flag=True, help="Leave out our neighbours' places.")
+@click.option("--limit", type=int)
+@click.argument("text", required=False)
+@json_option
+def places(
+    node_url: str | None,
+    near: tuple[float, float] | None,
+    km: float | None,
+    open_now: bool,
+    open_at: str | None,
+    services: tuple[str, ...],
+    kinds: tuple[str, ...],
+    no_suggestions: bool,
+    limit: int | None,
+    text: str | None,
+    as_json: bool,
+) -> None:
+    """The directory of places: ours, the ones we know, and our neighbours' suggestions."""
+    query = query_of(
+        PlacesQuery,
+        {
+            "q": text,
+            "lat": near[0] if near else None,
+            "lon": near[1] if near else None,
+            "km": km,
+            "open_now": open_now,
+            "open_at": open_at,
+            "services": list(services),
+            "kinds": list(kinds),
+            "suggestions": not no_suggestions,
+            "limit": limit,
+        },
+    )
+    found = with_public_client(node_url, lambda client: client.places(query))
+    show(found, PLACE_COLUMNS, as_json, "No place matches.")
+
+
+@click.command()
+@node_option
+@click.option("--skill", help="A skill name (exact, any case) or vocabulary URI.")
+@click.option("--limit", type=int)
+@click.argument("text", required=False)
+@json_option
+def people(
+    node_url: str | None, skill: str | None, limit: int | None, text: str | None, as_json: bool
+) -> None:
+    """People of the network with a skill (profiles shared network-wide only)."""
+    query = query_of(PeopleQuery, {"skill": skill, "q": text, "limit": limit})
+    found = with_public_client(node_url, lambda client: client.people(query))
+    show(found, PERSON_COLUMNS, as_json, "Nobody found.")
+
+
+AGENDA_COLUMNS = {
+    "start (UTC)": "start_time",
+    "event": "name",
+    "place": "place_name",
+    "status": "status",
+    "km": "distance_km",
+    "origin": "origin",
+}
+
+
+@click.command()
+@click.option("--from", "start", help="Events not ended at this moment (ISO 8601; default: now)")
+@click.option("--to", "end", help="Events starting before this moment (ISO 8601)")
+@click.option("--tag", "tags", multiple=True, help="Repeat for several: all must be there.")
+@click.option("--category")
+@click.option("--place", help="Only the events of this place (actor id).")
+@click.option("--text", "q", help="Free text in the name and description.")
+@click.option("--near", help="LATITUDE,LONGITUDE of a point (with --km).")
+@click.option("--km", type=float, help="Distance from --near, in km.")
+@click.option("--now", is_flag=True, help="Only what is happening now.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--cursor", help="Next page: the cursor printed under the previous one.")
+@json_option
+def agenda(
+    start: str | None,
+    end: str | None,
+    tags: tuple[str, ...],
+    category: str | None,
+    place: str | None,
+    q: str | None,
+    near: str | None,
+    km: float | None,
+    now: bool,
+    limit: int,
+    cursor: str | None,
+    as_json: bool,
+) -> None:
+    """The agenda of the place and of the neighbours it follows, by start time."""
+    latitude = longitude = None
+    if near is not None:
+        try:
+            latitude, longitude = (float(part) for part in near.split(","))
+        except ValueError:
+            fail(ValueError("--near takes LATITUDE,LONGITUDE, e.g. 44.52,3.50"))
+    found = with_client(
+        lambda client: client.agenda(
+            start=start, end=end, tag=list(tags), category=category, place=place, q=q,
+            latitude=latitude, longitude=longitude, km=km, now=now, limit=limit, cursor=cursor,
+        )
+    )  # fmt: skip
+    if as_json:
+        click.echo(found.model_dump_json())
+        return
+    show(found.items, AGENDA_COLUMNS, False, "No events.")
+    if found.next_cursor:
+        click.echo(f"More: --cursor {found.next_cursor}")
+
+
 MEMBER_COMMANDS: tuple[click.Command, ...] = (
+    agenda,
+    places,
+    people,
     login,
     logout,
     whoami,

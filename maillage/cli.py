@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from clients.cli import MEMBER_COMMANDS
+from clients.cli_content import CONTENT_COMMANDS
 from maillage.demo import demo
 from server.cli import OPERATOR_COMMANDS
 
@@ -15,5 +16,5 @@ def main() -> None:
     """Maillage: a federated node for a network of tiers-lieux."""
 
 
-for command in (*OPERATOR_COMMANDS, demo, *MEMBER_COMMANDS):
+for command in (*OPERATOR_COMMANDS, demo, *MEMBER_COMMANDS, *CONTENT_COMMANDS):
     main.add_command(command)

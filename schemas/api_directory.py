@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from schemas.api import ApiModel
-from schemas.api_profiles import LinkBody, SkillBody
 
 EARTH_HALF_CIRCUMFERENCE_KM = 20_040.0
 
@@ -108,12 +107,22 @@ class PeopleQuery(ApiModel):
     limit: int = Field(default=100, ge=1, le=500)
 
 
+class SkillOut(ApiModel):
+    name: str
+    uri: str | None
+
+
+class LinkOut(ApiModel):
+    label: str
+    url: str
+
+
 class PersonOut(ApiModel):
     actor: str
     name: str
     bio: str = Field(description="Sanitised HTML")
-    skills: list[SkillBody]
-    links: list[LinkBody]
+    skills: list[SkillOut]
+    links: list[LinkOut]
     avatar: str | None
     place: str = Field(description="The Group actor of the person's place")
     place_name: str | None

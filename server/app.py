@@ -13,8 +13,10 @@ from server.live import LiveHub
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     actors,
+    agenda,
     api_accounts,
     api_calls,
+    api_directory,
     api_events,
     api_neighbours,
     api_openapi,
@@ -27,6 +29,7 @@ from server.routes import (
     inbox,
     open_calls,
     pages,
+    places_page,
     stream,
     wellknown,
 )
@@ -50,7 +53,15 @@ def inbox_rate_limiter(settings: Settings) -> InboxRateLimiter:
 
 
 # Importing a REST module declares its routes on API; this names the ones the node serves.
-API_MODULES = (api_accounts, api_neighbours, api_events, api_profiles, api_place, api_calls)
+API_MODULES = (
+    api_accounts,
+    api_neighbours,
+    api_events,
+    api_profiles,
+    api_place,
+    api_calls,
+    api_directory,
+)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -71,10 +82,12 @@ def create_app(settings: Settings) -> web.Application:
         collections,
         inbox,
         api_openapi,
+        agenda,
         events,
         open_calls,
         stream,
         pages,
+        places_page,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

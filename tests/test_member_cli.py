@@ -76,3 +76,62 @@ async def test_errors_are_one_line_and_change_nothing(
     )
     assert unreachable.returncode == 1
     assert unreachable.stderr.startswith("error: cannot reach http://127.0.0.1:9")
+
+
+async def test_publish_events_calls_and_profiles_from_the_command_line(
+    network: LoopbackNetwork, tmp_path: Path
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    mende_env = {"MAILLAGE_CONFIG_DIR": str(tmp_path / "m"), "MAILLAGE_PASSWORD": "x" * 12}
+    florac_env = {"MAILLAGE_CONFIG_DIR": str(tmp_path / "f"), "MAILLAGE_PASSWORD": "x" * 12}
+    for node, env in ((mende, mende_env), (florac, florac_env)):
+        login = await run_maillage_async(
+            "login", "--node", f"http://127.0.0.1:{node.port}", "--username", "admin", env=env
+        )
+        assert login.returncode == 0, login.stderr
+
+    created = await run_maillage_async(
+        "events", "create", "--name", "Atelier vélo", "--start", "2027-05-02 14:00",
+        "--end", "2027-05-02 17:00", "--place", "Garage solidaire", "--latitude", "44.52",
+        "--longitude", "3.5", "--tag", "velo", "--capacity", "8", "--json", env=mende_env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    event = json.loads(created.stdout)[0]
+    assert (event["name"], event["remaining_attendee_capacity"]) == ("Atelier vélo", 8)
+    listed = await run_maillage_async("events", "list", env=mende_env)
+    assert "Atelier vélo" in listed.stdout
+    bad = await run_maillage_async(
+        "events", "create", "--name", "x", "--start", "2027-05-02 14:00",
+        "--timezone", "Mars/Olympus", env=mende_env,
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert bad.stderr == "error: invalid input: timezone: unknown IANA time zone 'Mars/Olympus'\n"
+
+    profile = await run_maillage_async(
+        "profile", "edit", "--name", "Camille", "--skill", "soudure",
+        "--link", "site=https://camille.example", env=florac_env,
+    )  # fmt: skip
+    assert profile.returncode == 0, profile.stderr
+    shared = await run_maillage_async("profile", "visibility", "network", env=florac_env)
+    assert shared.stdout.strip() == "Profile visibility: network."
+    joined = await run_maillage_async("rsvp", event["ap_id"], env=florac_env)
+    assert joined.returncode == 0, joined.stderr
+
+    async def seat_taken() -> bool:
+        count = await mende.fetchval(
+            "SELECT participant_count FROM events WHERE ap_id = $1", event["ap_id"]
+        )
+        return count == 1
+
+    await wait_until(seat_taken, what="florac's admin to get a seat on mende")
+
+    call = await run_maillage_async(
+        "calls", "create", "--kind", "volunteers", "--title", "Bénévoles pour la fête",
+        "--deadline", "2099-01-01 12:00", "--skill", "accueil", "--json", env=mende_env,
+    )  # fmt: skip
+    assert call.returncode == 0, call.stderr
+    call_id = json.loads(call.stdout)[0]["id"]
+    closed = await run_maillage_async("calls", "close", call_id, "--filled", env=mende_env)
+    assert closed.stdout.strip() == "Bénévoles pour la fête: filled"

@@ -19,6 +19,7 @@ from federation.fetcher import FetchError
 from federation.hosts import same_origin
 from server.processing import objects
 from server.processing.context import NodeContext
+from server.processing.directory import refresh_suggestions
 from server.processing.publish import as_list
 from server.storage.inbox import ReceivedActivity
 
@@ -131,4 +132,5 @@ async def backfill(pool: asyncpg.Pool, node: NodeContext, followed: str) -> int:
             log.warning("backfilled item failed", item=item["id"], error=repr(error))
             continue
         imported += 1
+    await refresh_suggestions(pool, node, followed)  # the directory's suggested places
     return imported

@@ -130,6 +130,10 @@ class RemoteActorDirectory:
         """
         document = await self.fetch_document(uri)
         actor, _ = await self.store_actor_document(uri, document, require_key=require_key)
+        if actor.kind == "Group":  # the directory keeps a place's details (imported here: cycle)
+            from server.processing.directory import remember_place
+
+            await remember_place(self.pool, uri, document)
         return actor
 
     async def store_actor_document(
