@@ -145,5 +145,7 @@ TagValue = (
     ]
 )
 
-for _model in (ASObject, GenericObject, Note, Article, Page, Tombstone):
+# The models the others embed first: a model completed before the others is reused by them (its
+# compiled validator and serialiser), where an incomplete one is copied into each of them.
+for _model in (GenericObject, Image, Document, ASObject, Note, Article, Page, Tombstone):
     _model.model_rebuild()

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas.activitystreams import (
     ACTIVITY_MODELS,
     ACTOR_MODELS,
+    ANY_OBJECT,
     Activity,
     Actor,
-    AnyObject,
     AnyRef,
     ASObject,
     Flag,
@@ -29,7 +29,6 @@ from schemas.untrusted import DEFAULT_LIMITS, Limits, check_untrusted
 from schemas.vocab import ACTIVITY_TYPES, KNOWN_TYPE_NAMES
 
 _MAX_REPORTED_ERRORS: Final = 8
-_ANY_OBJECT: Final[TypeAdapter[Any]] = TypeAdapter(AnyObject)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -75,7 +74,7 @@ def parse_object(raw: object, limits: Limits = DEFAULT_LIMITS) -> ASObject:
     kind = document.get("type")
     label = kind if isinstance(kind, str) else "object"
     try:
-        result: ASObject = _ANY_OBJECT.validate_python(document)
+        result: ASObject = ANY_OBJECT.validate_python(document)
     except ValidationError as error:
         raise SchemaError(_describe(label, error)) from None
     except (ValueError, TypeError) as error:
