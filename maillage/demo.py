@@ -16,12 +16,20 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import click
 
+from clients import content
 from clients.api import ApiError, MaillageClient
+from schemas.api import AccountIn
+from schemas.api_calls import CallIn
+from schemas.api_events import EventIn, PlaceIn
+from schemas.api_place import PlaceProfilePatch
+from schemas.api_profiles import ProfileIn, SkillBody, VisibilityIn
 
 # Loopback only: the demo nodes listen on 127.0.0.1, and the password is printed for the user.
 DEMO_PASSWORD = "demo-password"  # noqa: S105
@@ -33,6 +41,11 @@ class DemoPlace:
     slug: str
     name: str
     port: int
+    latitude: float
+    longitude: float
+    events: tuple[tuple[str, str, int, tuple[str, ...]], ...]  # name, category, days ahead, tags
+    call: tuple[str, str, tuple[str, ...]]  # kind, title, skills wanted
+    member: tuple[str, str, tuple[str, ...]]  # username, name, skills
 
     @property
     def url(self) -> str:
@@ -45,10 +58,28 @@ class DemoPlace:
 
 def demo_places(base_port: int) -> list[DemoPlace]:
     return [
-        DemoPlace("mende", "Tiers-lieu de Mende", base_port),
-        DemoPlace("florac", "Fablab de Florac", base_port + 1),
-        DemoPlace("villefort", "Télécentre de Villefort", base_port + 2),
-    ]
+        DemoPlace(
+            "mende", "Tiers-lieu de Mende", base_port, 44.5181, 3.5006,
+            (("Café-réparation", "WORKSHOP", 3, ("repair", "velo")),
+             ("Soirée numérique : l'IA sans magie", "MEETING", 9, ("numerique",))),
+            ("volunteers", "Bénévoles pour la fête du tiers-lieu", ("accueil", "cuisine")),
+            ("camille", "Camille Martin", ("comptabilite", "gestion de projet")),
+        ),
+        DemoPlace(
+            "florac", "Fablab de Florac", base_port + 1, 44.3244, 3.5936,
+            (("Initiation à l'impression 3D", "WORKSHOP", 5, ("fablab", "3d")),
+             ("Atelier soudure", "WORKSHOP", 12, ("fablab", "soudure"))),
+            ("skills", "Cherche formateur·ice en électronique", ("electronique", "arduino")),
+            ("lea", "Léa Dubois", ("impression 3d", "soudure", "arduino")),
+        ),
+        DemoPlace(
+            "villefort", "Télécentre de Villefort", base_port + 2, 44.4389, 3.9326,
+            (("Permanence France Services", "MEETING", 2, ("numerique", "administratif")),
+             ("Apéro des télétravailleurs", "SOCIAL_EVENT", 7, ("coworking",))),
+            ("partners", "Partenaires pour une navette du coworking", ("mobilite",)),
+            ("yanis", "Yanis Benali", ("developpement web", "cartographie")),
+        ),
+    ]  # fmt: skip
 
 
 def maillage(*args: str) -> list[str]:
@@ -142,10 +173,95 @@ async def befriend(places: list[DemoPlace]) -> None:
                     await client.follow(other.handle)
 
 
+async def fill(place: DemoPlace) -> None:
+    """A first run gives each place its address, two events, an open call, a shared profile."""
+    async with MaillageClient(place.url) as client:
+        await client.log_in("admin", DEMO_PASSWORD)
+        if any(event.local for event in await content.events(client)):
+            return  # filled on an earlier run
+        await client.request(
+            "PATCH",
+            "/api/v1/place",
+            PlaceProfilePatch(
+                latitude=place.latitude,
+                longitude=place.longitude,
+                timezone="Europe/Paris",
+                description=f"{place.name}, en Lozère.",
+            ),
+        )
+        now = datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0, tzinfo=None)
+        for name, category, days, tags in place.events:
+            start = (now + timedelta(days=days)).replace(hour=18, minute=0, second=0)
+            await content.create_event(
+                client,
+                EventIn(
+                    name=name,
+                    content=f"<p>{name} — {place.name}</p>",
+                    start_time=start,
+                    end_time=start + timedelta(hours=2),
+                    timezone="Europe/Paris",
+                    place=PlaceIn(
+                        name=place.name, latitude=place.latitude, longitude=place.longitude
+                    ),
+                    category=category,
+                    tags=list(tags),
+                    maximum_attendee_capacity=20,
+                ),
+            )
+        kind, title, skills = place.call
+        await content.create_call(
+            client,
+            CallIn(
+                kind=kind,
+                title=title,
+                description=f"{title}. Contact : l'accueil de {place.name}.",
+                deadline=datetime.now(UTC) + timedelta(days=30),
+                skills_wanted=list(skills),
+                territory="Lozère",
+            ),
+        )
+        username, full_name, member_skills = place.member
+        await client.create_account(
+            AccountIn(
+                username=username,
+                email=f"{username}@{place.slug}.example",
+                password=DEMO_PASSWORD,
+                role="member",
+            )
+        )
+    async with MaillageClient(place.url) as member:
+        await member.log_in(username, DEMO_PASSWORD)
+        await content.edit_my_profile(
+            member,
+            ProfileIn(name=full_name, skills=[SkillBody(name=skill) for skill in member_skills]),
+        )
+        await content.set_my_visibility(member, VisibilityIn(visibility="network"))
+
+
+async def all_accepted(places: list[DemoPlace]) -> None:
+    """Publish only once every follow is accepted, so each neighbour gets every event."""
+    deadline = time.monotonic() + START_DEADLINE
+    for place in places:
+        async with MaillageClient(place.url) as client:
+            await client.log_in("admin", DEMO_PASSWORD)
+            while sum(n.we_follow == "accepted" for n in await client.neighbours()) < 2:
+                if time.monotonic() > deadline:
+                    raise click.ClickException(f"{place.slug}'s neighbours did not accept in time")
+                await asyncio.sleep(0.2)
+
+
+async def fill_all(places: list[DemoPlace]) -> None:
+    await all_accepted(places)
+    for place in places:
+        await fill(place)
+
+
 def print_urls(places: list[DemoPlace]) -> None:
     click.echo("\nMaillage demo: three places following each other / trois lieux voisins")
     for place in places:
-        click.echo(f"  {place.name:<28} {place.url}/actors/place")
+        click.echo(f"  {place.name}")
+        for label, path in (("agenda", "/agenda"), ("places", "/places"), ("wall", "/wall")):
+            click.echo(f"    {label:<7} {place.url}{path}")
     click.echo(f"\nAPI: POST /api/v1/auth/login with admin / {DEMO_PASSWORD}; OpenAPI at")
     click.echo(f"  {places[0].url}/api/openapi.json")
     click.echo("Ctrl-C stops everything / Ctrl-C arrête tout.")
@@ -180,6 +296,7 @@ def demo(folder: Path, base_port: int) -> None:
         try:
             asyncio.run(wait_ready(places, processes))
             asyncio.run(befriend(places))
+            asyncio.run(fill_all(places))
         except ApiError as error:
             raise click.ClickException(str(error)) from None
         print_urls(places)

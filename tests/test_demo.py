@@ -8,6 +8,8 @@ import signal
 import tempfile
 from pathlib import Path
 
+import aiohttp
+
 from clients.api import MaillageClient
 from maillage.demo import DEMO_PASSWORD, demo_places
 from tests.support import free_port, maillage_command, wait_until
@@ -18,6 +20,22 @@ async def neighbours_accepted(url: str) -> bool:
         await client.log_in("admin", DEMO_PASSWORD)
         found = await client.neighbours()
     return sum(1 for n in found if n.we_follow == "accepted") == 2
+
+
+async def agenda_size(url: str, expected: int) -> bool:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/api/v1/agenda") as reply:
+        body = await reply.json()
+    items = body["items"] if isinstance(body, dict) else body
+    return len(items) >= expected
+
+
+async def finds_person(url: str, skill: str, name: str) -> bool:
+    async with aiohttp.ClientSession() as session, session.get(
+        f"{url}/api/v1/people", params={"skill": skill}
+    ) as reply:
+        body = await reply.json()
+    items = body["items"] if isinstance(body, dict) else body
+    return any(item.get("name") == name for item in items)
 
 
 async def test_the_demo_starts_three_following_places_and_stops_cleanly(
@@ -43,13 +61,22 @@ async def test_the_demo_starts_three_following_places_and_stops_cleanly(
                 printed.append(line)
         places = demo_places(base_port)
         for place in places:
-            assert any(f"{place.url}/actors/place" in line for line in printed)
+            assert any(f"{place.url}/agenda" in line for line in printed)
+            assert any(f"{place.url}/wall" in line for line in printed)
         for place in places:
             await wait_until(
                 lambda url=place.url: neighbours_accepted(url),
                 within=60,
                 what=f"{place.slug} to follow both neighbours",
             )
+        await wait_until(
+            lambda: agenda_size(places[0].url, 6), within=60, what="the network's six events"
+        )
+        await wait_until(
+            lambda: finds_person(places[0].url, "arduino", "Léa Dubois"),
+            within=60,
+            what="Florac's shared profile in Mende's skills search",
+        )
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(60):
             rest = (await process.stdout.read()).decode()
