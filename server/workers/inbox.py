@@ -55,7 +55,9 @@ class InboxWorker:
             async with self.pool.acquire() as connection, connection.transaction():
                 await process_activity(connection, self.node, activity)
                 await inbox.mark_done(connection, activity.id)
-        except (asyncpg.PostgresError, ValueError, KeyError, TypeError) as error:
+        except Exception as error:
+            # Whatever a handler raises, this activity is retried later and, after
+            # MAX_ATTEMPTS, kept as failed; the others of the batch go on.
             give_up = activity.attempts >= MAX_ATTEMPTS
             log.warning(
                 "inbox activity failed",

@@ -42,6 +42,11 @@ async def run_claim_loop(
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                     log.warning("worker batch failed; retrying", worker=name, error=str(error))
                     handled = 0
+                except Exception:
+                    # A bug in one batch must not end the worker for the life of the process:
+                    # the claimed rows keep their lease and are taken again once it expires.
+                    log.exception("worker batch crashed; continuing", worker=name)
+                    handled = 0
                 if handled:
                     continue
                 await wait_for_any(wake, stop, seconds=poll_seconds)
