@@ -10,7 +10,15 @@ import structlog
 from server.database import DbConnection
 from server.processing.context import NodeContext
 from server.processing.publish import publish
-from server.storage import backfill_jobs, follows, local_actors, remote_actors, stream
+from server.storage import (
+    backfill_jobs,
+    events,
+    follows,
+    local_actors,
+    open_calls,
+    remote_actors,
+    stream,
+)
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
 
@@ -103,6 +111,8 @@ async def receive_answer(
     await follows.set_state(
         connection, relation.follower, relation.followed, "accepted" if accepted else "rejected"
     )
+    if not accepted:  # also how a neighbour removes a follower it had accepted
+        await follow_ended(connection, relation.followed)
     if accepted:  # fetched later by the backfill worker, outside this transaction
         await backfill_jobs.enqueue(connection, relation.followed)
         if relation.follower == node.urls.actor(PLACE):
@@ -156,6 +166,7 @@ async def unfollow_remote(
     if relation is None:
         return False
     await follows.remove_follow(connection, follower, target)
+    await follow_ended(connection, target)
     await publish(
         connection,
         node.urls,
@@ -174,6 +185,24 @@ async def unfollow_remote(
         recipients=[target],
     )
     return True
+
+
+async def follow_ended(connection: DbConnection, followed: str) -> None:
+    """One of our follows of `followed` ended: what it sent us leaves the agenda and the calls,
+    unless another of our actors still follows it (see `events.delete_unfollowed`).
+
+    Runs in the transaction that ended the follow, so the follow and its imports go together.
+    """
+    await follows.lock_followed(connection, followed)
+    dropped_events = await events.delete_unfollowed(connection, followed)
+    dropped_calls = await open_calls.delete_unfollowed(connection, followed)
+    if dropped_events or dropped_calls:
+        log.info(
+            "imports of an unfollowed actor dropped",
+            actor=followed,
+            events=dropped_events,
+            calls=dropped_calls,
+        )
 
 
 async def announce_neighbour(

@@ -165,6 +165,30 @@ async def delete_remote(connection: DbConnection, ap_id: str, actor_uri: str) ->
     return result != "DELETE 0"
 
 
+async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> int:
+    """Drop the imported events `actor_uri` sent or owns once none of our actors follows either
+    the sender or the owner; returns how many went.
+
+    An event a member asked to join (pending or accepted) stays: its organiser keeps writing to
+    participants whether or not we follow, and the member still needs it in the agenda. Only our
+    actors follow remote ones, so any accepted row naming a remote actor as followed is ours.
+    """
+    result: str = await connection.execute(
+        """
+        DELETE FROM events e
+        WHERE NOT e.local AND $1 IN (e.actor_uri, e.attributed_to)
+          AND NOT EXISTS (
+              SELECT 1 FROM follows f
+              WHERE f.followed IN (e.actor_uri, e.attributed_to) AND f.state = 'accepted')
+          AND NOT EXISTS (
+              SELECT 1 FROM event_rsvps r
+              WHERE r.event_ap_id = e.ap_id AND r.state IN ('pending', 'accepted'))
+        """,
+        actor_uri,
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
 async def delete_local(connection: DbConnection, event_id: int) -> bool:
     result: str = await connection.execute("DELETE FROM events WHERE id = $1 AND local", event_id)
     return result != "DELETE 0"

@@ -74,6 +74,23 @@ async def remove_follow(connection: DbConnection, follower: str, followed: str) 
     return result != "DELETE 0"
 
 
+# First key of the two-key advisory locks taken per followed actor ("fol" + "l"), apart from the
+# single-key lock of the migrations.
+FOLLOWED_LOCK_CLASS = 0x666F6C6C
+
+
+async def lock_followed(connection: DbConnection, followed: str) -> None:
+    """Serialise, until the transaction ends, what happens when follows of `followed` end.
+
+    Two of our actors unfollowing the same neighbour at once would each still see the other's
+    follow and neither would drop the neighbour's events; under this lock the second one to get
+    it reads the first one's committed change.
+    """
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))", FOLLOWED_LOCK_CLASS, followed
+    )
+
+
 async def accepted_follower_inboxes(connection: DbConnection, followed: str) -> list[str]:
     """Distinct delivery inboxes of the accepted remote followers (shared inbox preferred)."""
     rows = await connection.fetch(
