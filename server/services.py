@@ -15,6 +15,7 @@ from federation.fetcher import FetchPolicy, SafeFetcher
 from server.config import Settings
 from server.lifecycle import open_pool
 from server.processing.context import NodeContext
+from server.processing.inbox_writer import InboxWriter
 from server.processing.remote_actors import RemoteActorDirectory
 from server.processing.signing import RequestSigner
 from server.urls import NodeUrls
@@ -28,6 +29,7 @@ class NodeServices:
     fetcher: SafeFetcher
     signer: RequestSigner
     actors: RemoteActorDirectory
+    inbox_writer: InboxWriter
 
     @property
     def node(self) -> NodeContext:
@@ -56,4 +58,5 @@ async def open_services(settings: Settings) -> AsyncIterator[NodeServices]:
                 fetcher=fetcher,
                 signer=signer,
                 actors=RemoteActorDirectory(pool, fetcher, signer),
+                inbox_writer=InboxWriter(pool),
             )

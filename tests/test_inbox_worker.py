@@ -38,12 +38,14 @@ async def test_a_crashing_handler_leaves_its_activity_pending_and_the_others_don
             ):
                 await inbox.store_received(
                     connection,
-                    "https://a.example",
-                    activity_id,
-                    kind,
-                    "https://a.example/actor",
-                    None,
-                    {"id": activity_id, "type": kind, "object": {"type": object_type}},
+                    inbox.IncomingActivity(
+                        "https://a.example",
+                        activity_id,
+                        kind,
+                        "https://a.example/actor",
+                        None,
+                        {"id": activity_id, "type": kind, "object": {"type": object_type}},
+                    ),
                 )
         worker = InboxWorker(pool, NodeContext(NodeUrls("https://mende.example.org")))
         assert await worker.run_batch() == 2

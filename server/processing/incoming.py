@@ -18,6 +18,7 @@ from federation.hosts import canonical_host, origin_of
 from federation.signatures import SignatureError, VerifiedSignature, prepare_verification
 from schemas.errors import UntrustedJsonError
 from schemas.untrusted import DEFAULT_LIMITS, check_untrusted
+from server.processing.inbox_writer import InboxWriter
 from server.processing.payloads import object_id_of
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 from server.storage import inbox, remote_hosts
@@ -156,7 +157,10 @@ async def verify(
 
 
 async def accept_incoming(
-    pool: asyncpg.Pool, directory: RemoteActorDirectory, request: IncomingRequest
+    pool: asyncpg.Pool,
+    directory: RemoteActorDirectory,
+    writer: InboxWriter,
+    request: IncomingRequest,
 ) -> Accepted:
     payload = parse_body(request.body)
     activity_id = required_text(payload, "id")
@@ -174,19 +178,19 @@ async def accept_incoming(
     verified = await verify(directory, request, actor)
     payload = without_foreign_copy(payload, actor)
     host = canonical_host(actor)
-    async with pool.acquire() as connection:
-        if verified.scheme.value == "rfc9421":
+    if verified.scheme.value == "rfc9421":
+        async with pool.acquire() as connection:
             await remote_hosts.remember_signature_scheme(connection, host, "rfc9421")
-        # One autocommitted statement: stored, workers woken and the host's circuit closed
-        # together, committed before the 202 is sent.
-        stored = await inbox.store_received(
-            connection,
-            safe_origin(actor),
-            activity_id,
-            activity_type,
-            actor,
-            request.recipient,
-            payload,
+    # Committed (with the workers' wake-up and the host's circuit closed) before the 202.
+    stored = await writer.store(
+        inbox.IncomingActivity(
+            origin=safe_origin(actor),
+            activity_id=activity_id,
+            activity_type=activity_type,
+            actor_uri=actor,
+            recipient=request.recipient,
+            payload=payload,
             alive_host=host,
         )
+    )
     return Accepted(stored=stored, activity_id=activity_id, key_id=verified.key_id)

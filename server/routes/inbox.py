@@ -45,8 +45,9 @@ async def receive(request: web.Request, recipient: str | None) -> web.Response:
         recipient=recipient,
     )
     try:
+        services = request.app[SERVICES]
         accepted = await accept_incoming(
-            request.app[SERVICES].pool, request.app[SERVICES].actors, incoming
+            services.pool, services.actors, services.inbox_writer, incoming
         )
     except Refused as refusal:
         return web.json_response({"error": refusal.reason}, status=refusal.status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,53 +23,78 @@ class ReceivedActivity:
     attempts: int
 
 
-async def store_received(
-    connection: DbConnection,
-    origin: str,
-    activity_id: str,
-    activity_type: str,
-    actor_uri: str,
-    recipient: str | None,
-    payload: dict[str, Any],
-    *,
-    alive_host: str | None = None,
-) -> bool:
-    """Record the activity once per (origin, id); False when it was already there.
+@dataclass(frozen=True)
+class IncomingActivity:
+    """A verified activity to record: unique by (origin, activity_id)."""
 
-    One statement, so one round trip, and atomic on its own: the row, the wake-up of the
-    workers and, with `alive_host` (the host just proved alive by a valid signature), the
-    closing of that host's delivery circuit (see `remote_hosts.close_circuit`), which writes
-    only when the host had failures. Outside a transaction it is committed when it returns.
+    origin: str
+    activity_id: str
+    activity_type: str
+    actor_uri: str
+    recipient: str | None
+    payload: dict[str, Any]
+    alive_host: str | None = None  # the host just proved alive by a valid signature
+
+
+async def store_received_many(
+    connection: DbConnection, activities: Sequence[IncomingActivity]
+) -> list[bool]:
+    """Record each activity once per (origin, id): for each, whether it is new.
+
+    One statement, so one round trip and one commit for the lot (the inbox's group commit),
+    atomic on its own: the rows, one wake-up of the workers and the closing of the delivery
+    circuit of every host proved alive (see `remote_hosts.close_circuit`), which writes only
+    for hosts that had failures. Outside a transaction it is committed when it returns. Of
+    copies of one activity in the same call, the first is the new one.
     """
-    row = await connection.fetchrow(
+    if not activities:
+        return []
+    alive = sorted({a.alive_host for a in activities if a.alive_host is not None})
+    rows = await connection.fetch(
         """
-        WITH stored AS (
+        WITH incoming AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                 $6::text[])
+                AS t(origin, activity_id, activity_type, actor_uri, recipient, payload)),
+        stored AS (
             INSERT INTO inbox_activities (origin, activity_id, activity_type, actor_uri,
                                           recipient, payload)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+            SELECT origin, activity_id, activity_type, actor_uri, recipient, payload::jsonb
+            FROM incoming
             ON CONFLICT (origin, activity_id) DO NOTHING
-            RETURNING id),
-        notified AS (SELECT pg_notify($7, '') FROM stored),
+            RETURNING origin, activity_id),
+        notified AS (SELECT pg_notify($7, '') WHERE EXISTS (SELECT FROM stored)),
         healed AS (
             UPDATE remote_hosts SET circuit_open_until = NULL, consecutive_failures = 0
-            WHERE host = $8::text
+            WHERE host = ANY($8::text[])
               AND (circuit_open_until IS NOT NULL OR consecutive_failures > 0)
             RETURNING host),
         retried AS (
             UPDATE deliveries SET next_attempt_at = now()
-            WHERE host = $8::text AND state = 'pending' AND EXISTS (SELECT FROM healed))
-        SELECT (SELECT id FROM stored) AS id, (SELECT count(*) FROM notified) AS notified
+            WHERE host IN (SELECT host FROM healed) AND state = 'pending')
+        SELECT origin, activity_id, (SELECT count(*) FROM notified) AS notified FROM stored
         """,
-        origin,
-        activity_id,
-        activity_type,
-        actor_uri,
-        recipient,
-        json.dumps(payload),
+        [a.origin for a in activities],
+        [a.activity_id for a in activities],
+        [a.activity_type for a in activities],
+        [a.actor_uri for a in activities],
+        [a.recipient for a in activities],
+        [json.dumps(a.payload) for a in activities],
         INBOX_CHANNEL,
-        alive_host,
+        alive,
     )
-    return row is not None and row["id"] is not None
+    new = {(row["origin"], row["activity_id"]) for row in rows}
+    found: list[bool] = []
+    for activity in activities:
+        key = (activity.origin, activity.activity_id)
+        found.append(key in new)
+        new.discard(key)  # a second copy in this call is a duplicate
+    return found
+
+
+async def store_received(connection: DbConnection, activity: IncomingActivity) -> bool:
+    """Record one activity; False when it was already there (see `store_received_many`)."""
+    return (await store_received_many(connection, [activity]))[0]
 
 
 async def claim_pending(
