@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
+ACCESS_LOGGER = "maillage.access"
 
 
 def configure_logging(log_format: str, level: str) -> None:
-    """Route our logs and the libraries' (aiohttp's access log, asyncio) through structlog."""
+    """Route our logs and the libraries' (asyncio, aiohttp) through structlog; the access log
+    gets a handler of its own (see AccessLog)."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -37,3 +46,57 @@ def configure_logging(log_format: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    access = logging.getLogger(ACCESS_LOGGER)
+    access_handler = logging.StreamHandler(sys.stderr)
+    access_handler.setFormatter(AccessFormatter(log_format))
+    access.handlers[:] = [access_handler]
+    access.propagate = False
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line per request, with the fields as the record's `args`.
+
+    The structlog chain costs about 80 µs a line, a tenth of what a busy inbox spends on a
+    request: the access log renders its few fixed fields itself, in the same two formats.
+    """
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        fields = {
+            "method": request.method,
+            "path": request.path_qs,
+            "status": response.status,
+            "ms": round(time * 1000, 1),
+            "bytes": response.body_length,
+            "remote": request.remote,
+            "agent": request.headers.get("User-Agent", "-"),
+        }
+        self.logger.info("request", fields)
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+def access_logger() -> logging.Logger:
+    return logging.getLogger(ACCESS_LOGGER)
+
+
+class AccessFormatter(logging.Formatter):
+    """Renders AccessLog's records like the structlog renderers render the other events."""
+
+    def __init__(self, log_format: str) -> None:
+        super().__init__()
+        self.as_json = log_format == "json"
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = record.args if isinstance(record.args, dict) else {}
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
+        level = record.levelname.lower()
+        if self.as_json:
+            return json.dumps(
+                {**fields, "event": record.msg, "level": level, "logger": record.name,
+                 "timestamp": moment},
+                ensure_ascii=False,
+            )  # fmt: skip
+        pairs = " ".join(f"{key}={value}" for key, value in fields.items())
+        return f"{moment} [{level:<9}] {record.msg:<20} [{record.name}] {pairs}"

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.config import Settings
+from server.logs import AccessLog, access_logger
 from server.services import open_services
 from server.workers.supervisor import running_workers
 
@@ -44,7 +45,11 @@ async def serve_until_stopped(settings: Settings, listening: socket.socket) -> N
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     runner = web.AppRunner(
-        create_app(settings), handle_signals=False, shutdown_timeout=settings.shutdown_timeout
+        create_app(settings),
+        handle_signals=False,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log_class=AccessLog,
+        access_log=access_logger(),
     )
     try:
         await runner.setup()
