@@ -115,6 +115,16 @@ class Settings(BaseSettings):
         description="Delay before the first retry of a failed delivery; it doubles each time.",
     )
 
+    suggestions_refresh_hours: float = Field(
+        default=6.0,
+        gt=0,
+        le=24 * 30,
+        description=(
+            "How often each neighbour's `following` is read again for the directory's suggested "
+            "places (it is also read when the follow is accepted)."
+        ),
+    )
+
     inbox_origin_rate_per_second: float = Field(
         default=20.0, gt=0, description="Sustained inbox requests per second per sending server."
     )

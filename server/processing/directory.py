@@ -2,7 +2,8 @@
 
 Known places are our own, every remote Group whose details we hold (from its `Update`s, or from
 fetching the actor), and suggestions: the places the places we follow follow themselves, read
-from their `following` collections when a follow is accepted (signed fetch, capped).
+from their `following` collections when a follow is accepted and again every
+`suggestions_refresh_hours` (signed fetch, capped).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ log = structlog.get_logger(__name__)
 MAX_FOLLOWING_PAGES = 5
 MAX_FOLLOWING_ITEMS = 200
 MAX_SUGGESTED_FETCHES = 20
+# Neighbours refreshed per round of the periodic refresh; the others wait for the next round.
+MAX_REFRESHES_PER_ROUND = 20
 
 
 async def remember_place(pool: asyncpg.Pool, uri: str, document: dict[str, Any]) -> None:
@@ -291,3 +294,20 @@ async def refresh_suggestions(pool: asyncpg.Pool, node: NodeContext, neighbour: 
         except ActorUnavailable as error:
             log.info("suggested actor unavailable", actor=uri, reason=str(error))
     return len(uris)
+
+
+async def refresh_due_suggestions(
+    pool: asyncpg.Pool, node: NodeContext, every_seconds: float
+) -> int:
+    """Refresh the suggestions of the place's neighbours last read more than `every_seconds`
+    ago, so that places a neighbour follows later get suggested; returns how many were due.
+
+    Safe in several processes at once: each neighbour is claimed by one (`claim_due_refreshes`).
+    """
+    async with pool.acquire() as connection:
+        due = await directory.claim_due_refreshes(
+            connection, node.urls.actor(PLACE), every_seconds, MAX_REFRESHES_PER_ROUND
+        )
+    for neighbour in due:
+        await refresh_suggestions(pool, node, neighbour)
+    return len(due)

@@ -60,6 +60,42 @@ async def replace_suggestions(connection: DbConnection, neighbour: str, uris: li
         "ON CONFLICT DO NOTHING",
         [(uri, neighbour) for uri in uris],
     )
+    # A refresh after a backfill counts too: the periodic one then waits a whole interval.
+    await connection.execute(
+        "INSERT INTO suggestion_refreshes (neighbour) VALUES ($1) "
+        "ON CONFLICT (neighbour) DO UPDATE SET refreshed_at = now()",
+        neighbour,
+    )
+
+
+async def claim_due_refreshes(
+    connection: DbConnection, follower: str, every_seconds: float, limit: int
+) -> list[str]:
+    """The neighbours `follower` follows (accepted) whose suggestions are older than
+    `every_seconds` or were never read, the oldest first, each marked as refreshed now.
+
+    The mark is the claim: a second worker running this at once waits on the row (or on the
+    inserted key) and then finds it refreshed, so each neighbour is taken by one process. A
+    process that dies after the claim leaves that neighbour to the next interval.
+    """
+    rows = await connection.fetch(
+        """
+        INSERT INTO suggestion_refreshes (neighbour, refreshed_at)
+        SELECT f.followed, now() FROM follows f
+        LEFT JOIN suggestion_refreshes r ON r.neighbour = f.followed
+        WHERE f.follower = $1 AND f.state = 'accepted'
+          AND (r.neighbour IS NULL OR r.refreshed_at <= now() - make_interval(secs => $2))
+        ORDER BY r.refreshed_at NULLS FIRST, f.followed
+        LIMIT $3
+        ON CONFLICT (neighbour) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at
+        WHERE suggestion_refreshes.refreshed_at <= now() - make_interval(secs => $2)
+        RETURNING neighbour
+        """,
+        follower,
+        every_seconds,
+        limit,
+    )
+    return [row["neighbour"] for row in rows]
 
 
 async def actors_of(

@@ -14,6 +14,7 @@ from server.services import NodeServices
 from server.workers.backfill import BackfillWorker
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox import InboxWorker
+from server.workers.suggestions import refresh_suggestions_periodically
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,13 @@ async def running_workers(services: NodeServices) -> AsyncIterator[None]:
         # Every worker process sweeps; the sweep's UPDATE ... RETURNING closes each call once.
         asyncio.create_task(
             sweep_deadlines(services.pool, services.urls, stop), name="call-deadlines"
+        ),
+        # Every worker process too; each neighbour's refresh is claimed by one of them.
+        asyncio.create_task(
+            refresh_suggestions_periodically(
+                services.pool, services.node, stop, settings.suggestions_refresh_hours * 3600
+            ),
+            name="suggestions-refresh",
         ),
     ]
     try:
