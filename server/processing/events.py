@@ -21,7 +21,7 @@ from server.documents.events import PUBLIC, embedded_event, tombstone
 from server.processing import objects
 from server.processing.context import NodeContext
 from server.processing.publish import publish
-from server.processing.sanitise import clean_html, plain_text
+from server.processing.sanitise import clean_html, plain_text, typed_text
 from server.storage import events, participants
 from server.storage.events import EventFields, StoredEvent
 from server.storage.inbox import ReceivedActivity
@@ -42,7 +42,7 @@ def fields_from_input(body: EventIn) -> EventFields:
     location: list[dict[str, Any]] = []
     if body.place is not None:
         place = Place(
-            name=plain_text(body.place.name),
+            name=typed_text(body.place.name),
             address=(
                 None
                 if body.place.address is None
@@ -56,19 +56,19 @@ def fields_from_input(body: EventIn) -> EventFields:
         online = VirtualLocation(name="En ligne / Online", url=str(body.online_url))
         location.append(online.model_dump(mode="json", by_alias=True))
     return EventFields(
-        name=plain_text(body.name) or UNTITLED,
+        name=typed_text(body.name) or UNTITLED,
         content=clean_html(body.content),
         start_time=body.start_time,
         end_time=body.end_time,
         timezone=body.timezone,
         location=location,
-        category=plain_text(body.category) or None,
+        category=typed_text(body.category) or None,
         tags=body.tags,
         join_mode=body.join_mode,
         maximum_capacity=body.maximum_attendee_capacity,
         status=body.status,
         attachments=[
-            Link(name=plain_text(item.name), href=str(item.url), media_type="text/html").model_dump(
+            Link(name=typed_text(item.name), href=str(item.url), media_type="text/html").model_dump(
                 mode="json", by_alias=True
             )
             for item in body.attachments

@@ -7,15 +7,19 @@ Only public material goes on the stream; an RSVP shows the event, never who join
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from server.database import DbConnection
-from server.processing.sanitise import plain_text
+from server.processing.sanitise import plain_text, typed_text
 from server.storage import stream
 
 PUBLIC_ADDRESSES = frozenset(
     {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
 )
+
+# Our own documents carry our members' text as typed; received ones are cleaned like any import.
+Text = Callable[[str | None], str]
 
 
 def as_list(value: Any) -> list[Any]:
@@ -52,63 +56,67 @@ def number(value: Any) -> float | None:
     return None
 
 
-def tags_of(document: dict[str, Any]) -> list[str]:
+def tags_of(document: dict[str, Any], text: Text = plain_text) -> list[str]:
     names = []
     for tag in as_list(document.get("tag")):
         name = tag.get("name") if isinstance(tag, dict) else None
-        if isinstance(name, str):
-            names.append(name.lstrip("#"))
+        if isinstance(name, str) and (cleaned := text(name).lstrip("#")):
+            names.append(cleaned)
     return names
 
 
-def event_item(document: dict[str, Any], verb: str) -> dict[str, Any]:
+def event_item(document: dict[str, Any], verb: str, text: Text = plain_text) -> dict[str, Any]:
     location = first_location(document)
     status = str(document.get("ical:status") or "").upper()
     return {
         "id": document.get("id"),
         "action": "cancelled" if status == "CANCELLED" else verb,
-        "name": plain_text(str(document.get("name") or "")),
+        "name": text(str(document.get("name") or "")),
         "startTime": document.get("startTime"),
         "endTime": document.get("endTime"),
         "timezone": document.get("timezone"),
-        "placeName": plain_text(str(location.get("name") or "")) or None,
+        "placeName": text(str(location.get("name") or "")) or None,
         "latitude": number(location.get("latitude")),
         "longitude": number(location.get("longitude")),
-        "tags": tags_of(document),
-        "category": document.get("category"),
+        "tags": tags_of(document, text),
+        "category": text(str(document.get("category") or "")) or None,
         "url": document.get("url") or document.get("id"),
     }
 
 
-def call_item(document: dict[str, Any], verb: str) -> dict[str, Any]:
+def call_item(document: dict[str, Any], verb: str, text: Text = plain_text) -> dict[str, Any]:
     return {
         "id": document.get("id"),
         "action": verb,
-        "name": plain_text(str(document.get("name") or "")),
+        "name": text(str(document.get("name") or "")),
         "callKind": document.get("callKind"),
         "callStatus": document.get("callStatus"),
         "deadline": document.get("deadline"),
-        "tags": tags_of(document),
+        "tags": tags_of(document, text),
         "url": document.get("url") or document.get("id"),
     }
 
 
-def profile_item(document: dict[str, Any]) -> dict[str, Any]:
-    skills = [
+def profile_item(document: dict[str, Any], text: Text = plain_text) -> dict[str, Any]:
+    found = [
         skill if isinstance(skill, str) else skill.get("name")
         for skill in as_list(document.get("skills"))
         if isinstance(skill, str | dict)
     ]
+    skills = [name for skill in found if isinstance(skill, str) and (name := text(skill))]
     return {
         "id": document.get("id"),
-        "name": plain_text(str(document.get("name") or document.get("preferredUsername") or "")),
-        "skills": [skill for skill in skills if isinstance(skill, str)],
-        "tags": [skill for skill in skills if isinstance(skill, str)],
+        "name": text(str(document.get("name") or document.get("preferredUsername") or "")),
+        "skills": skills,
+        "tags": list(skills),
     }
 
 
-def stream_item(activity: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """(kind, data) for an activity worth showing, or None."""
+def stream_item(
+    activity: dict[str, Any], *, local: bool = False
+) -> tuple[str, dict[str, Any]] | None:
+    """(kind, data) for an activity worth showing, or None; `local` for one we send."""
+    text: Text = typed_text if local else plain_text
     kind = activity.get("type")
     target = activity.get("object")
     if not isinstance(target, dict):
@@ -122,18 +130,18 @@ def stream_item(activity: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if verb is None:
         return None
     if object_type == "Event":
-        return "event", event_item(target, verb)
+        return "event", event_item(target, verb, text)
     if "callKind" in target:
-        return "call", call_item(target, verb)
+        return "call", call_item(target, verb, text)
     if object_type == "Person" and kind in ("Announce", "Update"):
-        return "profile", profile_item(target)
+        return "profile", profile_item(target, text)
     return None
 
 
 async def record(
     connection: DbConnection, activity: dict[str, Any], *, local: bool, place: str | None
 ) -> None:
-    item = stream_item(activity)
+    item = stream_item(activity, local=local)
     if item is not None:
         kind, data = item
         await stream.append(connection, kind, data, local=local, place=place)

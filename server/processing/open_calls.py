@@ -13,7 +13,6 @@ import re
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
-from html import unescape
 from typing import Any
 
 import asyncpg
@@ -169,7 +168,7 @@ async def sweep_deadlines(
 
 def _text(value: str | None, length: int) -> str | None:
     # Kept as text, not HTML: every reader escapes it when showing it.
-    return unescape(plain_text(value))[:length] or None if value else None
+    return plain_text(value)[:length] or None if value else None
 
 
 def _html_as_text(html: str | None) -> str:
@@ -177,7 +176,7 @@ def _html_as_text(html: str | None) -> str:
     if not html:
         return ""
     spaced = PARAGRAPH_END.sub("\n\n", LINE_BREAK.sub("\n", html))
-    return unescape(plain_text(spaced)).strip()[:20_000]
+    return plain_text(spaced)[:20_000]
 
 
 def _territory(value: str | Place | None) -> str | None:

@@ -6,7 +6,7 @@ profile edit; a receiving node keeps the actor document and the place details it
 
 from __future__ import annotations
 
-from html import escape, unescape
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -159,7 +159,7 @@ def _texts(values: list[str]) -> list[str]:
 
 def _text(value: str | None, length: int = MAX_ENTRY_LENGTH) -> str | None:
     # Stored as text, not HTML: every reader escapes it when showing it.
-    return unescape(plain_text(value))[:length] or None if value else None
+    return plain_text(value)[:length] or None if value else None
 
 
 def _time_zone(value: str | None) -> str | None:

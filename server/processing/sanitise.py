@@ -1,13 +1,19 @@
-"""HTML from users and from remote nodes, cleaned with an allow-list before it is stored or shown.
+"""HTML from users and from remote nodes, cleaned with an allow-list before it is stored or shown,
+and the plain text of names and titles.
 
 nh3 (the Rust ammonia sanitiser) keeps the tags Mastodon keeps in statuses plus lists and
 headings; every attribute but links' href (http, https, mailto) is dropped, and links get
 rel="nofollow noopener noreferrer".
+
+Plain-text fields (names, titles, tags, place names, skills, link labels) are stored as the real
+characters, `1 < 2 & co`, never as HTML (`1 &lt; 2 &amp; co`): every writer escapes them for its
+own format (html.escape in our pages, feedgen for Atom, icalendar for .ics, nothing for JSON).
 """
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 import nh3
 
@@ -36,11 +42,30 @@ def clean_html(html: str | None) -> str:
     )
 
 
+# C0 controls but tab and line ends, and DEL: no reader shows them, PostgreSQL refuses NUL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def plain_text(html: str | None) -> str:
-    """Text without any markup, for names and titles (remote peers sometimes send HTML there)."""
+    """The text of a received plain-text field (a name, a title, a tag), as real characters.
+
+    Peers send these as text (Mastodon, Maillage), as text with entities (`L&#39;atelier`) or
+    with markup: the value is read as HTML once, its tags dropped and its entities decoded once,
+    so `&amp;lt;` is the text `&lt;`, never `<`. Never apply it to its own result.
+    """
     if not html:
         return ""
-    return nh3.clean(html[:MAX_HTML_LENGTH], tags=set()).strip()
+    # nh3 serialises the text it keeps with only &amp; &lt; &gt; &nbsp;, which unescape reverses.
+    text = unescape(nh3.clean(html[:MAX_HTML_LENGTH], tags=set()))
+    return CONTROL_CHARACTERS.sub("", text).strip()
+
+
+def typed_text(text: str | None) -> str:
+    """A member's plain text from our API, kept as typed: `<soudure>` or `&amp;` is text there,
+    with no markup to drop and nothing to decode."""
+    if not text:
+        return ""
+    return CONTROL_CHARACTERS.sub("", text).strip()
 
 
 def text_as_html(text: str) -> str:

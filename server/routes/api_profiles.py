@@ -17,7 +17,7 @@ from schemas.api_profiles import (
 from server.appkeys import SERVICES, URLS
 from server.processing import profiles
 from server.processing.profiles import ProfileError
-from server.processing.sanitise import clean_html, plain_text
+from server.processing.sanitise import clean_html, typed_text
 from server.routes.api_registry import API, current_account
 from server.routes.api_support import ApiFailure, read_body, reply
 from server.storage import profiles as profile_storage
@@ -42,10 +42,10 @@ def profile_out(local: LocalProfile, urls: NodeUrls) -> ProfileOut:
 
 def profile_from(body: ProfileIn) -> Profile:
     return Profile(
-        name=plain_text(body.name),
+        name=typed_text(body.name),
         bio=clean_html(body.bio),
-        skills=[Skill(plain_text(skill.name), skill.uri) for skill in body.skills],
-        links=[ProfileLink(plain_text(link.label), link.url) for link in body.links],
+        skills=[Skill(typed_text(skill.name), skill.uri) for skill in body.skills],
+        links=[ProfileLink(typed_text(link.label), link.url) for link in body.links],
         avatar=body.avatar,
     )
 
