@@ -227,7 +227,7 @@ async def test_only_pages_carrying_call_kind_by_their_author_are_calls(
     assert kept == "https://lemmy.example/post/2 https://lemmy.example/post/4"
     cleaned = await copy_of(mende, "https://lemmy.example/post/4")
     assert cleaned is not None
-    assert cleaned["title"] == "Appel"
+    assert cleaned["title"] == "<script>alert(1)</script>Appel"  # plain text, escaped when shown
     assert cleaned["content_html"] == "<p>Texte</p>"
 
 

@@ -11,7 +11,13 @@ import pytest
 from icalendar import Calendar
 
 from server.migrations import bundled_migrations, migrate
-from server.processing.sanitise import clean_html, plain_text, text_as_html, typed_text
+from server.processing.sanitise import (
+    clean_html,
+    html_text,
+    plain_text,
+    text_as_html,
+    typed_text,
+)
 from tests.network import LoopbackNetwork
 from tests.support import wait_until
 from tests.test_api_neighbours import call
@@ -39,8 +45,15 @@ def test_clean_html(dirty: str, clean: str) -> None:
     assert clean_html(dirty) == clean
 
 
-def test_plain_text_drops_every_tag() -> None:
-    assert plain_text("<b>Fablab</b> <script>x</script>de Florac") == "Fablab de Florac"
+def test_html_text_drops_every_tag_and_decodes_once() -> None:
+    assert html_text("<b>Fablab</b> <script>x</script>de Florac") == "Fablab de Florac"
+    assert html_text("<b>x</b> &lt;b&gt; &amp;lt;") == "x <b> &lt;"
+    assert html_text(None) == ""
+
+
+def test_plain_text_reads_no_markup() -> None:
+    # ActivityStreams `name` is plain text: what looks like a tag is text.
+    assert plain_text("Atelier <soudure> & <b>co</b>") == "Atelier <soudure> & <b>co</b>"
     assert plain_text(None) == ""
 
 
@@ -58,8 +71,7 @@ def test_text_becomes_escaped_paragraphs() -> None:
         # Decoded once: the text "&lt;" stays the text "&lt;", never becomes "<".
         ("&amp;lt;", "&lt;"),
         ("&amp;amp;", "&amp;"),
-        # An escaped tag is text, a real one is markup.
-        ("<b>x</b> &lt;b&gt;", "x <b>"),
+        ("&lt;b&gt;", "<b>"),
         ("<3 Lozère", "<3 Lozère"),
         ('Atelier "code"', 'Atelier "code"'),
         ("a\x00b\x07c\n", "abc"),
@@ -80,7 +92,7 @@ def test_typed_text_is_kept_as_typed() -> None:
 # Through a node: the API gives the characters back, every writer escapes them for its format.
 
 ODD_NAME = 'Atelier <soudure> & "code"'
-SHARED_NAME = "Café & co : 1 < 2 > 0, \"L'atelier\""
+SHARED_NAME = 'Café & co : 1 < 2 > 0, "L\'atelier"'
 ODD: dict[str, Any] = {
     "start_time": "2030-06-01T18:00:00",
     "end_time": "2030-06-01T20:00:00",
@@ -141,8 +153,7 @@ async def test_odd_names_stay_characters_and_every_writer_escapes_them(
     assert len(shown) == 1
     assert shown[0].endswith(ODD_NAME)
 
-    # A neighbour imports it as text too (a remote name is read as HTML once: `<soudure>` would
-    # be a tag there, so this one has none).
+    # A neighbour imports it as the same text: a remote name is plain text, decoded once.
     shared = await publish_event(mende, token, name=SHARED_NAME, **ODD)
     copy = await wait_until(
         lambda: remote_copy(florac, shared["ap_id"]), what="the event on florac"
@@ -150,7 +161,7 @@ async def test_odd_names_stay_characters_and_every_writer_escapes_them(
     assert copy["name"] == SHARED_NAME
     assert copy["locations"][0]["name"] == "Salle <3 & co"
     assert copy["category"] == "A&B"
-    assert copy["attachments"][0]["name"] == 'Plan "A" &'  # `<B>` read as a tag, and dropped
+    assert copy["attachments"][0]["name"] == 'Plan "A" & <B>'
     status, _, body = await fetch(florac, "/agenda.ics")
     assert one_event_summary(body, shared["ap_id"]) == SHARED_NAME
     status, _, body = await fetch(florac, "/agenda")

@@ -29,7 +29,7 @@ from server.documents.open_calls import call_document, tombstone_document
 from server.processing import objects
 from server.processing.context import NodeContext
 from server.processing.publish import PUBLIC, publish
-from server.processing.sanitise import clean_html, plain_text, text_as_html
+from server.processing.sanitise import clean_html, html_text, plain_text, text_as_html
 from server.storage import open_calls
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
@@ -176,7 +176,7 @@ def _html_as_text(html: str | None) -> str:
     if not html:
         return ""
     spaced = PARAGRAPH_END.sub("\n\n", LINE_BREAK.sub("\n", html))
-    return plain_text(spaced)[:20_000]
+    return html_text(spaced)[:20_000]
 
 
 def _territory(value: str | Place | None) -> str | None:

@@ -46,13 +46,22 @@ def clean_html(html: str | None) -> str:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def plain_text(html: str | None) -> str:
-    """The text of a received plain-text field (a name, a title, a tag), as real characters.
+def plain_text(text: str | None) -> str:
+    """A received plain-text field (a name, a title, a tag, a label), as real characters.
 
-    Peers send these as text (Mastodon, Maillage), as text with entities (`L&#39;atelier`) or
-    with markup: the value is read as HTML once, its tags dropped and its entities decoded once,
-    so `&amp;lt;` is the text `&lt;`, never `<`. Never apply it to its own result.
+    ActivityStreams makes `name` plain text, and Mastodon, Mobilizon, Gancio and Maillage send
+    it so: `Atelier <soudure>` is text, never markup to drop. Some peers escape it all the same
+    (`L&#39;atelier`), so entities are decoded once: `&amp;lt;` is the text `&lt;`, never `<`.
+    Never apply it to its own result.
     """
+    if not text:
+        return ""
+    return CONTROL_CHARACTERS.sub("", unescape(text[:MAX_HTML_LENGTH])).strip()
+
+
+def html_text(html: str | None) -> str:
+    """The text of a received HTML fragment (a summary, a profile field's value): its tags
+    dropped and its entities decoded once."""
     if not html:
         return ""
     # nh3 serialises the text it keeps with only &amp; &lt; &gt; &nbsp;, which unescape reverses.

@@ -17,7 +17,7 @@ from schemas.parse import parse_actor
 from server.database import DbConnection
 from server.processing import objects
 from server.processing.context import NodeContext
-from server.processing.sanitise import clean_html, plain_text
+from server.processing.sanitise import clean_html, html_text, plain_text
 from server.storage import follows, profiles, remote_actors
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
@@ -51,7 +51,7 @@ def links_of(actor: Actor) -> list[ProfileLink]:
         if not isinstance(item, PropertyValue) or not item.name or not item.value:
             continue
         anchor = HREF.search(item.value)
-        url = web_url(anchor[1] if anchor else plain_text(item.value))
+        url = web_url(anchor[1] if anchor else html_text(item.value))
         if url:
             found.append(ProfileLink(plain_text(item.name)[:MAX_TEXT], url))
     return found[:MAX_LINKS]
