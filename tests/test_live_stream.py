@@ -133,6 +133,11 @@ async def test_two_processes_fan_out_and_resume(tmp_path: Path, database_url: st
                 replayed = await resumed.next_event()
                 assert (replayed["id"], replayed["name"]) == (call_id, "Appel à bénévoles")
 
+            # The same in the query, for a client that opens a new EventSource (the wall does).
+            query = f"?kinds=call&last_event_id={event_id}"
+            async with subscribed(session, second_port, query) as by_query:
+                assert (await by_query.next_event())["id"] == call_id
+
             async with session.get(
                 f"http://127.0.0.1:{first_port}/api/v1/stream?kinds=gossip&km=-1"
             ) as refused:
@@ -151,7 +156,7 @@ async def test_the_wall_page_reads_the_stream_in_both_languages(network: Loopbac
         assert response.content_type == "text/html"
         assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
         page = await response.text()
-    assert "new EventSource(`/api/v1/stream?${params}`)" in page
+    assert "new EventSource(`/api/v1/stream?${query}`)" in page
     assert "La vie du réseau" in page
     assert "Life of the network" in page
     assert "innerHTML" not in page, "remote text must only ever be set as text"

@@ -23,8 +23,10 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 def read_filter(request: web.Request) -> StreamFilter:
+    # last_event_id is where to resume (see last_event_id), not a filter.
+    query = {name: value for name, value in request.query.items() if name != "last_event_id"}
     try:
-        return StreamFilter.model_validate(dict(request.query))
+        return StreamFilter.model_validate(query)
     except ValidationError as error:
         fields = {
             ".".join(str(part) for part in problem["loc"]) or "query": problem["msg"]
