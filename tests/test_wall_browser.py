@@ -1,0 +1,157 @@
+"""The wall (/wall) in a real browser: a headless Chromium on a real node shows events published
+after the page loaded, in French by default and in English with ?lang=en, and comes back by itself
+after the node restarts.
+
+Needs Debian's `chromium` (`apt-get install chromium`; CI installs it). Screenshots of every step
+are left in the test's tmp_path (`wall-*.png`) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from tests.browser import Page, chromium, chromium_path
+from tests.network import LoopbackNetwork, NetworkNode
+from tests.support import wait_until
+from tests.test_api_neighbours import log_in
+from tests.test_events_network import publish_event
+
+pytestmark = pytest.mark.skipif(
+    chromium_path() is None,
+    reason="no chromium on PATH: the wall browser test needs it (apt-get install chromium)",
+)
+
+# What the page shows, read from the DOM in one round trip.
+STATE = r"""JSON.stringify({
+  lang: document.documentElement.lang,
+  heading: document.getElementById("heading").textContent,
+  status: document.getElementById("status").textContent,
+  empty: getComputedStyle(document.getElementById("empty")).display !== "none",
+  emptyTitle: document.getElementById("empty-title").textContent,
+  cards: [...document.querySelectorAll("#wall article")].map((card) => ({
+    kind: card.className,
+    label: card.querySelector(".kind span").textContent,
+    where: card.querySelector(".kind .where").textContent,
+    title: card.querySelector(".title").textContent,
+    // ICU puts narrow or non-breaking spaces in dates ("6:00\u202fPM"): read them as spaces.
+    meta: card.querySelector(".meta").textContent.replace(/\s+/g, " "),
+  })),
+})"""
+
+
+# No finite animation still running (the offline dot blinks for ever).
+SETTLED = """document.getAnimations().every((animation) =>
+  animation.playState !== "running" || animation.effect.getTiming().iterations === Infinity)"""
+
+
+async def state(page: Page) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(await page.evaluate(STATE))
+    return found
+
+
+async def status_is(page: Page, wanted: str) -> dict[str, Any] | None:
+    now = await state(page)
+    return now if now["status"] == wanted else None
+
+
+async def card_titled(page: Page, title: str) -> dict[str, Any] | None:
+    return next((card for card in (await state(page))["cards"] if card["title"] == title), None)
+
+
+async def shows_published_event(
+    page: Page, node: NetworkNode, token: str, title: str, shots: Path, name: str
+) -> dict[str, Any]:
+    await publish_event(node, token, name=title)
+    card = await wait_until(lambda: card_titled(page, title), within=20, what=f"{title!r}")
+    await wait_until(lambda: page.evaluate(SETTLED), what="the new card's animation to end")
+    await page.screenshot(shots / f"wall-{name}.png")
+    return card
+
+
+@contextlib.asynccontextmanager
+async def standing_in_502(port: int) -> AsyncIterator[list[web.Request]]:
+    """What a reverse proxy says while the node behind it restarts; records what was asked."""
+    asked: list[web.Request] = []
+
+    async def bad_gateway(request: web.Request) -> web.Response:
+        asked.append(request)
+        return web.Response(status=502, text="Bad Gateway")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", bad_gateway)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
+    try:
+        yield asked
+    finally:
+        await runner.cleanup()
+
+
+async def answered_with_last_id(asked: list[web.Request]) -> bool:
+    """A request after the first 502, from the page's own code: resumes with last_event_id."""
+    return any(request.query.get("last_event_id") for request in asked[1:])
+
+
+async def test_the_wall_shows_live_events_in_french_then_english_and_reconnects(
+    network: LoopbackNetwork, tmp_path: Path
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    token = await log_in(mende)
+    wall = f"http://127.0.0.1:{mende.port}/wall"
+
+    async with chromium(tmp_path / "chromium") as page:
+        # French by default, whatever the browser's own language (headless Chromium is en-US).
+        await page.open(wall)
+        before = await wait_until(lambda: status_is(page, "en direct"), what="the wall live")
+        assert (before["lang"], before["heading"]) == ("fr", "La vie du réseau")
+        assert before["empty"]
+        assert before["emptyTitle"] == "En attente des nouvelles du réseau"
+        assert before["cards"] == []
+        await page.screenshot(tmp_path / "wall-fr-empty.png")
+
+        card = await shows_published_event(
+            page, mende, token, "Atelier soudure", tmp_path, "fr-event"
+        )
+        assert card["kind"].split() == ["event", "fresh"]
+        assert (card["label"], card["where"]) == ("Nouvel événement", "Ici")
+        # 18:00 in Paris, in the event's zone and not the browser's (UTC here), without seconds.
+        assert card["meta"].startswith("mar. 1 décembre"), card  # a year only when not this one
+        assert card["meta"].endswith("à 18:00 — Le Fablab de Mende"), card
+        assert not (await state(page))["empty"]
+
+        # The node goes away and a proxy answers 502 in its place: EventSource gives up after an
+        # answer that is not a stream, so the page itself must open a new one, asking for what it
+        # missed. Then the node is back and the wall goes on by itself.
+        await mende.stop()
+        async with standing_in_502(mende.port) as asked:
+            await wait_until(lambda: status_is(page, "reconnexion…"), what="the wall to notice")
+            await page.screenshot(tmp_path / "wall-fr-offline.png")
+            await wait_until(
+                lambda: answered_with_last_id(asked), within=30, what="the page to retry itself"
+            )
+        await mende.start()
+        await wait_until(lambda: status_is(page, "en direct"), within=30, what="the reconnection")
+        await shows_published_event(page, mende, token, "Repair café", tmp_path, "fr-after")
+        titles = [card["title"] for card in (await state(page))["cards"]]
+        assert titles == ["Repair café", "Atelier soudure"], "each event once, newest first"
+
+        await page.open(f"{wall}?lang=en")
+        english = await wait_until(lambda: status_is(page, "live"), what="the English wall live")
+        assert (english["lang"], english["heading"]) == ("en", "Life of the network")
+        assert english["empty"]
+        assert english["emptyTitle"] == "Waiting for news from the network"
+        card = await shows_published_event(
+            page, mende, token, "Soldering workshop", tmp_path, "en-event"
+        )
+        assert (card["label"], card["where"]) == ("New event", "Here")
+        assert card["meta"].startswith("Tue, December 1"), card
+        assert card["meta"].endswith("at 6:00 PM — Le Fablab de Mende"), card
