@@ -72,9 +72,13 @@ def embedded_event(event: StoredEvent, followers: str) -> dict[str, Any]:
     return to_json(event_model(event, followers), with_context=False)
 
 
-def tombstone(ap_id: str) -> dict[str, Any]:
+def tombstone(
+    ap_id: str, deleted: datetime | None = None, *, with_context: bool = False
+) -> dict[str, Any]:
+    """What a deleted event leaves: in its `Delete`, and served at its id with a 410."""
     return to_json(
-        Tombstone(id=ap_id, former_type="Event", deleted=datetime.now(UTC)), with_context=False
+        Tombstone(id=ap_id, former_type="Event", deleted=deleted or datetime.now(UTC)),
+        with_context=with_context,
     )
 
 

@@ -51,6 +51,8 @@ async def on_reject(
 
 
 async def on_undo(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
+    if await rsvp.receive_undo_join(connection, node, activity):
+        return
     if object_type_of(activity.payload) == "Follow" or await follow_requests.is_follow_activity(
         connection, object_id_of(activity.payload)
     ):

@@ -166,7 +166,7 @@ async def delete_event(pool: asyncpg.Pool, urls: NodeUrls, event: StoredEvent) -
     async with pool.acquire() as connection, connection.transaction():
         # Participants are read before the row (and its participants) go.
         recipients = await remote_participants(connection, urls, event.id)
-        await events.delete_local(connection, event.id)
+        deleted = await events.delete_local(connection, event.id)
         await publish(
             connection,
             urls,
@@ -175,7 +175,7 @@ async def delete_event(pool: asyncpg.Pool, urls: NodeUrls, event: StoredEvent) -
                 "type": "Delete",
                 "to": [PUBLIC],
                 "cc": [urls.followers(PLACE)],
-                "object": tombstone(event.ap_id),
+                "object": tombstone(event.ap_id, deleted),
             },
             to_followers=True,
             recipients=recipients,

@@ -18,7 +18,9 @@ from schemas.errors import SchemaError
 from schemas.events import Event
 from schemas.parse import parse_object
 from server.database import DbConnection
+from server.documents.events import embedded_event
 from server.processing.context import NodeContext
+from server.processing.events import announce
 from server.processing.payloads import object_id_of
 from server.processing.publish import publish
 from server.processing.remote_actors import ActorUnavailable
@@ -26,6 +28,7 @@ from server.storage import events, local_actors, participants
 from server.storage.events import StoredEvent
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
+from server.urls import NodeUrls
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +54,19 @@ def refusal(event: StoredEvent, seats_taken: int) -> str | None:
     return None
 
 
+async def recount(connection: DbConnection, urls: NodeUrls, event: StoredEvent, count: int) -> None:
+    """Record the event's new count; when it changed, send an `Update` of the event to its
+    followers and remote participants, so that their copies show the seats left. A Join or
+    Leave that changes nothing (a repeated Join, a refused one) sends nothing."""
+    changed = await events.set_participant_count(connection, event.id, count)
+    if changed is not None:
+        await announce(
+            connection, urls, "Update", changed, embedded_event(changed, urls.followers(PLACE))
+        )
+
+
 async def admit(
-    connection: DbConnection, event_ap_id: str, participant: str, join_id: str
+    connection: DbConnection, urls: NodeUrls, event_ap_id: str, participant: str, join_id: str
 ) -> tuple[StoredEvent, str] | None:
     """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected').
 
@@ -69,20 +83,20 @@ async def admit(
     state = "rejected" if reason else "accepted"
     await participants.record_participation(connection, event.id, participant, join_id, state)
     if state == "accepted":
-        await events.set_participant_count(connection, event.id, taken + 1)
+        await recount(connection, urls, event, taken + 1)
     else:
         log.info("join refused", event_id=event_ap_id, participant=participant, reason=reason)
     return event, state
 
 
-async def withdraw(connection: DbConnection, event_ap_id: str, participant: str) -> bool:
+async def withdraw(
+    connection: DbConnection, urls: NodeUrls, event_ap_id: str, participant: str
+) -> bool:
     event = await events.lock_local(connection, event_ap_id)
     if event is None:
         return False
     removed = await participants.remove_participation(connection, event.id, participant)
-    await events.set_participant_count(
-        connection, event.id, await participants.count_accepted(connection, event.id)
-    )
+    await recount(connection, urls, event, await participants.count_accepted(connection, event.id))
     return removed
 
 
@@ -90,7 +104,9 @@ async def on_join(connection: DbConnection, node: NodeContext, activity: Receive
     event_ap_id = object_id_of(activity.payload)
     if event_ap_id is None or not node.urls.is_local(event_ap_id):
         return
-    outcome = await admit(connection, event_ap_id, activity.actor_uri, activity.activity_id)
+    outcome = await admit(
+        connection, node.urls, event_ap_id, activity.actor_uri, activity.activity_id
+    )
     if outcome is None:
         log.info("join of an unknown event ignored", event_id=event_ap_id)
         return
@@ -117,7 +133,36 @@ async def on_join(connection: DbConnection, node: NodeContext, activity: Receive
 async def on_leave(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
     event_ap_id = object_id_of(activity.payload)
     if event_ap_id is not None and node.urls.is_local(event_ap_id):
-        await withdraw(connection, event_ap_id, activity.actor_uri)
+        await withdraw(connection, node.urls, event_ap_id, activity.actor_uri)
+
+
+async def receive_undo_join(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> bool:
+    """`Undo` of a Join (Mastodon-style servers, Mobilizon) is a Leave, and only the actor who
+    joined may send it. The Join is embedded (its `object` names the event) or named by the id
+    we recorded. False when the Undo names no Join: a Follow's, then."""
+    target = activity.payload.get("object")
+    embedded = isinstance(target, dict) and target.get("type") == "Join"
+    if isinstance(target, dict) and "type" in target and not embedded:
+        return False  # an embedded Follow, or anything else
+    joiner, event_ap_id = activity.actor_uri, None
+    if isinstance(target, dict) and embedded:
+        named = target.get("actor")
+        named = named.get("id") if isinstance(named, dict) else named
+        joiner = named if isinstance(named, str) else activity.actor_uri
+        event_ap_id = object_id_of(target)
+    if event_ap_id is None:  # by id, or an embedded Join that does not name its event
+        join_id = object_id_of(activity.payload)
+        recorded = None if join_id is None else await participants.find_join(connection, join_id)
+        if recorded is None:
+            return embedded
+        joiner, event_ap_id = recorded.participant, recorded.event_ap_id
+    if joiner != activity.actor_uri:
+        log.info("undo of another actor's join ignored", activity=activity.activity_id)
+    elif node.urls.is_local(event_ap_id):
+        await withdraw(connection, node.urls, event_ap_id, joiner)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +238,7 @@ async def join_event(
     join_id = node.urls.activity(f"join-{secrets.token_urlsafe(12)}")
     if node.urls.is_local(event_ap_id):
         async with pool.acquire() as connection, connection.transaction():
-            outcome = await admit(connection, event_ap_id, participant, join_id)
+            outcome = await admit(connection, node.urls, event_ap_id, participant, join_id)
             if outcome is None:
                 raise RsvpError(f"no event {event_ap_id} on this node")
             state = outcome[1]
@@ -236,7 +281,7 @@ async def leave_event(
     async with pool.acquire() as connection, connection.transaction():
         rsvp = await participants.find_rsvp(connection, actor_name, event_ap_id)
         if node.urls.is_local(event_ap_id):
-            left = await withdraw(connection, event_ap_id, participant)
+            left = await withdraw(connection, node.urls, event_ap_id, participant)
             await participants.remove_rsvp(connection, actor_name, event_ap_id)
             if not left:
                 raise RsvpError("you do not take part in this event")

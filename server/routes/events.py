@@ -6,11 +6,11 @@ from aiohttp import web
 
 from server.appkeys import SERVICES, URLS
 from server.documents.collections import PAGE_SIZE, collection, collection_page
-from server.documents.events import event_document, event_page, participants_url
+from server.documents.events import event_document, event_page, participants_url, tombstone
 from server.routes.collections import page_number
 from server.routes.negotiation import activity_json, wants_activitypub
 from server.storage import events, participants
-from server.storage.events import StoredEvent
+from server.storage.events import DeletedEvent, StoredEvent
 from server.storage.local_actors import PLACE
 
 
@@ -19,16 +19,34 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/events/{token}/participants", event_participants)
 
 
-async def local_event(request: web.Request) -> StoredEvent:
+async def local_event(request: web.Request) -> StoredEvent | DeletedEvent:
+    """One of our events by its token, or what remains of it once deleted; 404 if unknown."""
+    token = request.match_info["token"]
     async with request.app[SERVICES].pool.acquire() as connection:
-        found = await events.find_by_token(connection, request.match_info["token"])
-    if found is None:
+        found = await events.find_by_token(connection, token)
+        if found is not None:
+            return found
+        deleted = await events.find_deleted_by_token(connection, token)
+    if deleted is None:
         raise web.HTTPNotFound(text="no such event on this node")
-    return found
+    return deleted
+
+
+def gone(request: web.Request, deleted: DeletedEvent) -> web.Response:
+    """410 Gone: the Tombstone for ActivityPub clients, a short text for browsers."""
+    if wants_activitypub(request):
+        return activity_json(
+            tombstone(deleted.ap_id, deleted.deleted_at, with_context=True), status=410
+        )
+    raise web.HTTPGone(
+        text="this event was deleted / cet événement a été supprimé", headers={"Vary": "Accept"}
+    )
 
 
 async def event(request: web.Request) -> web.Response:
     found = await local_event(request)
+    if isinstance(found, DeletedEvent):
+        return gone(request, found)
     if wants_activitypub(request):
         return activity_json(event_document(found, request.app[URLS].followers(PLACE)))
     return web.Response(
@@ -38,6 +56,8 @@ async def event(request: web.Request) -> web.Response:
 
 async def event_participants(request: web.Request) -> web.Response:
     found = await local_event(request)
+    if isinstance(found, DeletedEvent):
+        return gone(request, found)
     uri = participants_url(found.ap_id)
     page = page_number(request)
     async with request.app[SERVICES].pool.acquire() as connection:

@@ -189,9 +189,30 @@ async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> int:
     return int(result.rsplit(" ", 1)[-1])
 
 
-async def delete_local(connection: DbConnection, event_id: int) -> bool:
-    result: str = await connection.execute("DELETE FROM events WHERE id = $1 AND local", event_id)
-    return result != "DELETE 0"
+async def delete_local(connection: DbConnection, event_id: int) -> datetime | None:
+    """Delete one of our events (its participants go with it) and remember its ids, so that its
+    URL answers 410 with a Tombstone; when it was deleted, or None if it was not ours."""
+    deleted: datetime | None = await connection.fetchval(
+        """
+        WITH gone AS (DELETE FROM events WHERE id = $1 AND local RETURNING ap_id, token)
+        INSERT INTO deleted_events (ap_id, token) SELECT ap_id, token FROM gone RETURNING deleted_at
+        """,
+        event_id,
+    )
+    return deleted
+
+
+@dataclass(frozen=True)
+class DeletedEvent:
+    ap_id: str
+    deleted_at: datetime
+
+
+async def find_deleted_by_token(connection: DbConnection, token: str) -> DeletedEvent | None:
+    row = await connection.fetchrow(
+        "SELECT ap_id, deleted_at FROM deleted_events WHERE token = $1", token
+    )
+    return None if row is None else DeletedEvent(**dict(row))
 
 
 async def find_by_id(connection: DbConnection, event_id: int) -> StoredEvent | None:
@@ -217,10 +238,21 @@ async def lock_local(connection: DbConnection, ap_id: str) -> StoredEvent | None
     return None if row is None else from_row(row)
 
 
-async def set_participant_count(connection: DbConnection, event_id: int, count: int) -> None:
-    await connection.execute(
-        "UPDATE events SET participant_count = $2 WHERE id = $1", event_id, count
+async def set_participant_count(
+    connection: DbConnection, event_id: int, count: int
+) -> StoredEvent | None:
+    """Record how many take part in one of our events. When that changed, the event as it now
+    is (its `updated` moved on: the served document changed); None when the count stayed."""
+    row = await connection.fetchrow(
+        f"""
+        UPDATE events SET participant_count = $2, updated = now()
+        WHERE id = $1 AND participant_count <> $2
+        RETURNING {COLUMNS}
+        """,
+        event_id,
+        count,
     )
+    return None if row is None else from_row(row)
 
 
 async def list_events(connection: DbConnection, limit: int = 500) -> list[StoredEvent]:

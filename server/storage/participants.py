@@ -35,6 +35,22 @@ async def find_participation(
     return None if row is None else Participation(**dict(row))
 
 
+@dataclass(frozen=True)
+class RecordedJoin:
+    event_ap_id: str
+    participant: str
+
+
+async def find_join(connection: DbConnection, join_id: str) -> RecordedJoin | None:
+    """The participation a Join activity id made, on one of our events (for its Undo)."""
+    row = await connection.fetchrow(
+        "SELECT e.ap_id AS event_ap_id, p.participant FROM event_participants p "
+        "JOIN events e ON e.id = p.event_id WHERE p.join_activity_id = $1",
+        join_id,
+    )
+    return None if row is None else RecordedJoin(**dict(row))
+
+
 async def record_participation(
     connection: DbConnection, event_id: int, participant: str, join_id: str, state: str
 ) -> None:
