@@ -21,7 +21,7 @@ from server.documents.events import PUBLIC, embedded_event, tombstone
 from server.processing import objects
 from server.processing.context import NodeContext
 from server.processing.publish import publish
-from server.processing.sanitise import clean_html, plain_text, typed_text
+from server.processing.sanitise import clean_html, html_text, plain_text, typed_text
 from server.storage import events, participants
 from server.storage.events import EventFields, StoredEvent
 from server.storage.inbox import ReceivedActivity
@@ -187,7 +187,7 @@ async def delete_event(pool: asyncpg.Pool, urls: NodeUrls, event: StoredEvent) -
 
 
 def fields_from_remote(event: Event) -> EventFields:
-    name = plain_text(event.name) or plain_text(event.summary)[:MAX_NAME] or UNTITLED
+    name = plain_text(event.name) or html_text(event.summary)[:MAX_NAME] or UNTITLED
     return EventFields(
         name=name[:MAX_NAME],
         content=clean_html(event.content or event.summary),
