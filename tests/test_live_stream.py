@@ -193,10 +193,10 @@ async def test_an_event_shows_on_both_walls_marked_local_or_network(
 
 
 def test_only_public_material_and_no_participant_reaches_the_stream() -> None:
-    event = {"id": "https://m/e/1", "type": "Event", "name": "<b>Atelier</b>"}
+    event = {"id": "https://m/e/1", "type": "Event", "name": "Atelier &amp; <co>"}
     public = {"type": "Create", "to": [PUBLIC], "object": event}
     kind, data = stream_item(public) or ("", {})
-    assert (kind, data["name"], data["action"]) == ("event", "Atelier", "created")
+    assert (kind, data["name"], data["action"]) == ("event", "Atelier & <co>", "created")
     assert stream_item({"type": "Create", "to": ["https://m/followers"], "object": event}) is None
     join = {"type": "Join", "actor": "https://f/actors/lea", "object": "https://m/e/1"}
     accept = {"type": "Accept", "to": ["https://f/actors/lea"], "object": join}
