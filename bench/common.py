@@ -289,7 +289,7 @@ def machine_busy_seconds() -> float:
 class CpuMeter:
     """CPU used by the node, PostgreSQL and this benchmark process over a window of time."""
 
-    node_pid: int
+    node_pids: list[int]
     pgdata: Path | None
     _start: dict[str, dict[int, float]] = field(default_factory=dict)
     _started_at: float = 0.0
@@ -297,7 +297,7 @@ class CpuMeter:
 
     def snapshot(self) -> dict[str, dict[int, float]]:
         groups = {
-            "node": [self.node_pid],
+            "node": self.node_pids,
             "postgres": postgres_pids(self.pgdata),
             "bench": [os.getpid()],
         }

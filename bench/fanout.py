@@ -354,7 +354,7 @@ async def drive(
     urls: NodeUrls,
     reception: Reception,
 ) -> dict[str, Any]:
-    meter = CpuMeter(node.pid, database.pgdata)
+    meter = CpuMeter([node.pid], database.pgdata)
     connection = await asyncpg.connect(database.dsn)
     rounds: list[dict[str, Any]] = []
     try:

@@ -12,6 +12,10 @@ POSTed to the shared inbox with bounded concurrency.
 Two phases: *cold*, one activity per actor, so every request makes the node fetch an unknown
 key; then *warm*, `--count` activities spread over the same actors, whose keys are now stored.
 A phase is processed when every row of inbox_activities has left the 'pending' state.
+
+`--web-processes N` runs the node as DESIGN.md scales it out: N web processes on one database,
+the first also running the workers, the others started with `run_workers = false`, and the
+posts spread over them round-robin, as a reverse proxy would. "node" CPU is then their sum.
 """
 
 from __future__ import annotations
@@ -203,9 +207,13 @@ def sign_posts(
 
 
 async def post_all(
-    session: aiohttp.ClientSession, target: str, posts: Sequence[SignedPost], concurrency: int
+    session: aiohttp.ClientSession,
+    targets: Sequence[str],
+    posts: Sequence[SignedPost],
+    concurrency: int,
 ) -> tuple[Counter[int], list[float], float]:
-    """POST everything with at most `concurrency` requests in flight: statuses, latencies, time.
+    """POST everything with at most `concurrency` requests in flight, round-robin over the
+    targets: statuses, latencies, time.
 
     The Host header of each post is the node's public domain (signed), while the connection
     goes to 127.0.0.1.
@@ -214,7 +222,8 @@ async def post_all(
     latencies: list[float] = []
     limit = asyncio.Semaphore(concurrency)
 
-    async def one(post: SignedPost) -> None:
+    async def one(number: int, post: SignedPost) -> None:
+        target = targets[number % len(targets)]
         async with limit:
             started = time.perf_counter()
             async with session.post(target, data=post.body, headers=post.headers) as response:
@@ -223,7 +232,7 @@ async def post_all(
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(post) for post in posts))
+    await asyncio.gather(*(one(number, post) for number, post in enumerate(posts)))
     return statuses, latencies, time.perf_counter() - started
 
 
@@ -250,13 +259,13 @@ async def run_phase(
     connection: asyncpg.Connection,
     meter: CpuMeter,
     posts: Sequence[SignedPost],
-    target: str,
+    targets: Sequence[str],
     concurrency: int,
     expected_rows: int,
 ) -> PhaseResult:
     meter.start()
     started = time.perf_counter()
-    statuses, latencies, send_seconds = await post_all(session, target, posts, concurrency)
+    statuses, latencies, send_seconds = await post_all(session, targets, posts, concurrency)
     finished_at, failed = await wait_processed(connection, expected_rows, PROCESSING_DEADLINE)
     cpu = meter.stop()
     processed = None if finished_at is None else finished_at - started
@@ -310,6 +319,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--actors", type=int, default=200, help="simulated remote actors")
     parser.add_argument("--hosts", type=int, default=20, help="host names they are spread over")
     parser.add_argument("--concurrency", type=int, default=64, help="POSTs in flight")
+    parser.add_argument(
+        "--web-processes", type=int, default=1, help="node processes sharing the database"
+    )
     common_arguments(parser)
     return parser.parse_args()
 
@@ -324,26 +336,34 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
 async def run_with_database(
     arguments: argparse.Namespace, workdir: Path, database: BenchDatabase
 ) -> dict[str, Any]:
-    node_port, actor_port = free_port(), free_port()
-    domain = f"bench.test:{node_port}"
+    ports = [free_port() for _ in range(max(1, arguments.web_processes))]
+    actor_port = free_port()
+    domain = f"bench.test:{ports[0]}"
     await create_node_in(database.dsn, domain)
     say(f"generating {arguments.hosts} RSA keys for {arguments.actors} actors...")
     actors = build_actors(arguments.actors, arguments.hosts, actor_port)
     fetches: Counter[str] = Counter()
-    node = NodeProcess(node_options(arguments, workdir, database, node_port, domain))
+    nodes = [
+        NodeProcess(node_options(arguments, workdir, database, port, domain, index))
+        for index, port in enumerate(ports)
+    ]
     async with serving(actor_server(actors, fetches), [actor_port]):
-        rates = await node.start()
-        say(f"node {node.options.settings['domain']} running as pid {node.pid}")
-        say(describe_rates(rates))
+        rates: dict[str, float] = {}
         try:
-            figures = await drive(arguments, node, database, actors, node_port, domain)
+            for node in nodes:
+                rates = await node.start()
+                say(f"node {domain} process {node.pid} listening on port {node.options.port}")
+            say(describe_rates(rates))
+            figures = await drive(arguments, nodes, database, actors, ports, domain)
         finally:
-            await node.stop()
-    for line in tail_problems(node.options.log_path):
-        say(f"  node log: {line[:300]}")
+            for node in nodes:
+                await node.stop()
+    for node in nodes:
+        for line in tail_problems(node.options.log_path):
+            say(f"  node log: {line[:300]}")
     figures |= {"actor_document_fetches": dict(fetches), "rsa": rates}
-    if arguments.profile and node.options.profile_path:
-        say(top_functions(node.options.profile_path))
+    if arguments.profile and nodes[0].options.profile_path:
+        say(top_functions(nodes[0].options.profile_path))
     return figures
 
 
@@ -353,10 +373,11 @@ def node_options(
     database: BenchDatabase,
     port: int,
     domain: str,
+    index: int = 0,
 ) -> NodeOptions:
     hosts = {f"a{index + 1}.test": "127.0.0.1" for index in range(arguments.hosts)}
     return NodeOptions(
-        data_dir=str(workdir / "node"),
+        data_dir=str(workdir / f"node{index}"),
         port=port,
         settings={
             "domain": domain,
@@ -372,25 +393,26 @@ def node_options(
             "inbox_client_rate_per_second": 1_000_000.0,
             "inbox_client_burst": 1_000_000,
             "inbox_max_in_flight_per_client": max(16, 2 * arguments.concurrency),
+            "run_workers": index == 0,
         },
         crypto_seconds=arguments.crypto_seconds,
-        log_path=str(workdir / "node.log"),
+        log_path=str(workdir / f"node{index}.log"),
         log_level=arguments.log_level,
-        profile_path=str(workdir / "node.prof") if arguments.profile else None,
+        profile_path=str(workdir / "node.prof") if arguments.profile and index == 0 else None,
     )
 
 
 async def drive(
     arguments: argparse.Namespace,
-    node: NodeProcess,
+    nodes: Sequence[NodeProcess],
     database: BenchDatabase,
     actors: Sequence[SimulatedActor],
-    node_port: int,
+    ports: Sequence[int],
     domain: str,
 ) -> dict[str, Any]:
     inbox_url = f"http://{domain}/inbox"
-    target = f"http://127.0.0.1:{node_port}/inbox"
-    meter = CpuMeter(node.pid, database.pgdata)
+    targets = [f"http://127.0.0.1:{port}/inbox" for port in ports]
+    meter = CpuMeter([node.pid for node in nodes], database.pgdata)
     connector = aiohttp.TCPConnector(limit=arguments.concurrency)
     connection = await asyncpg.connect(database.dsn)
     try:
@@ -398,7 +420,7 @@ async def drive(
             cold_posts = sign_posts(actors, len(actors), 0, inbox_url)
             say(f"cold phase: {len(cold_posts)} activities, one per actor (keys unknown)...")
             cold = await run_phase(
-                session, connection, meter, cold_posts, target, arguments.concurrency,
+                session, connection, meter, cold_posts, targets, arguments.concurrency,
                 len(cold_posts),
             )  # fmt: skip
             cold_figures = phase_figures(cold, len(cold_posts))
@@ -406,10 +428,10 @@ async def drive(
             say(f"signing {arguments.count} activities for the warm phase...")
             warm_posts = sign_posts(actors, arguments.count, len(cold_posts), inbox_url)
             if arguments.profile:
-                node.start_profile()
+                nodes[0].start_profile()
             say(f"warm phase: {arguments.count} activities (keys stored)...")
             warm = await run_phase(
-                session, connection, meter, warm_posts, target, arguments.concurrency,
+                session, connection, meter, warm_posts, targets, arguments.concurrency,
                 len(cold_posts) + len(warm_posts),
             )  # fmt: skip
             warm_figures = phase_figures(warm, len(warm_posts))
@@ -435,6 +457,7 @@ def summary(
         "actors": arguments.actors,
         "hosts": arguments.hosts,
         "concurrency": arguments.concurrency,
+        "web_processes": arguments.web_processes,
         "database": "DATABASE_URL" if database.pgdata is None else "embedded",
         "cores": os.cpu_count(),
         "profiled": bool(arguments.profile),
