@@ -168,6 +168,10 @@ async def test_distance_now_paging_cancellation_and_dedupe(network: LoopbackNetw
     ]  # fmt: skip
 
     assert [i["name"] for i in await agenda(florac, "?now=true")] == ["Café numérique"]
+    # Running now near a point takes the cell index, not the range index: the same answer.
+    near_now = "?now=true&latitude=44.52&longitude=3.5&km=20"
+    assert [i["name"] for i in await agenda(florac, near_now)] == ["Café numérique"]
+    assert await agenda(florac, "?now=true&latitude=44.32&longitude=3.59&km=5") == []
 
     # Pages of two, by cursor.
     status, first = await call(florac, "GET", "/api/v1/agenda?limit=2")

@@ -4,9 +4,9 @@ filtered and paged in one SQL query, each with the name of its place.
 An event is unique by its ActivityPub id, so one that several places announce is one row.
 Results are ordered by start time; an event still running at `start` (the default being now)
 comes first, then the ones starting later. The two parts are two index-friendly branches of a
-UNION ALL: events running at a moment come from the GiST index over [start, end), upcoming ones
-from the index on the start time, and since the first all start before the moment and the
-others at or after it, their concatenation is already in order.
+UNION ALL: events running at a moment come from the GiST index over [start, end) (near a point,
+from the cell index), upcoming ones from the index on the start time (near a point, the cell
+index), and the page is sorted once they are together.
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ def agenda_sql(wanted: AgendaFilter) -> tuple[str, list[Any]]:
         common.append(f"{column} @> {arg(list(wanted.tags))}::text[]")
     if wanted.text is not None:
         common.append(f"search @@ websearch_to_tsquery('simple', {arg(wanted.text)})")
+    cells = None
     if wanted.near is not None:
         south, north, west, east = bounding_box(wanted.near)
         cells = geo_cells(south, north, west, east)
@@ -152,23 +153,36 @@ def agenda_sql(wanted: AgendaFilter) -> tuple[str, list[Any]]:
     limit = arg(wanted.limit + 1)
     where = "".join(f" AND {condition}" for condition in common)
     selected = SELECTED.format(distance=distance)
-    # What runs at a moment is few rows, found by the GiST index alone: the subquery is a fence
-    # (OFFSET 0) so that the planner does not intersect it with a large bitmap of a common tag
-    # or word, which costs more than filtering those few rows.
-    running = (
-        f"({selected} FROM (SELECT * FROM events WHERE tstzrange(start_time, ends_at, '[)') "
-        f"@> {moment}::timestamptz OFFSET 0) AS events WHERE true{where} "
-        f"ORDER BY start_time, id LIMIT {limit})"
-    )
+    # Near a point, the cell index covers every filter but text, category and place: each
+    # branch picks its page of ids by an index-only scan, and only those rows are read whole.
+    # Elsewhere the branches read their rows at once (a second visit would cost more).
+    picking = "SELECT id" if cells is not None else selected
+    if cells is not None:
+        # What runs at the moment near the point is in the same cells, among those started.
+        running = (
+            f"({picking} FROM events WHERE start_time <= {moment} AND ends_at > {moment}{where} "
+            f"ORDER BY start_time, id LIMIT {limit})"
+        )
+    else:
+        # What runs at a moment is few rows, found by the GiST index alone: the subquery is a
+        # fence (OFFSET 0) so that the planner does not intersect it with a large bitmap of a
+        # common tag or word, which costs more than filtering those few rows.
+        running = (
+            f"({picking} FROM (SELECT * FROM events WHERE tstzrange(start_time, ends_at, '[)') "
+            f"@> {moment}::timestamptz OFFSET 0) AS events WHERE true{where} "
+            f"ORDER BY start_time, id LIMIT {limit})"
+        )
     parts = [running]
     if not wanted.now_only:
         # Starting at the moment or later, without what the first branch already gave.
         parts.append(
-            f"({selected} FROM events WHERE start_time >= {moment} "
+            f"({picking} FROM events WHERE start_time >= {moment} "
             f"AND (start_time > {moment} OR ends_at <= start_time){where} "
             f"ORDER BY start_time, id LIMIT {limit})"
         )
-    sql = f"WITH picked AS ({' UNION ALL '.join(parts)}) {NAMED} LIMIT {limit}"
+    branches = " UNION ALL ".join(parts)
+    picked = f"{selected} FROM events WHERE id IN ({branches})" if cells is not None else branches
+    sql = f"WITH picked AS ({picked}) {NAMED} LIMIT {limit}"
     return sql, arg.values
 
 
