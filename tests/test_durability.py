@@ -59,9 +59,13 @@ async def test_a_neighbour_down_during_delivery_gets_it_when_back(
 
     await florac.start()
     assert await wait_until(lambda: received(florac, note), what="the Create after the restart")
-    row = await delivery_row(mende.database_url, florac_inbox)
-    assert row is not None
-    assert row["state"] == "done"
+
+    # The sender records the 2xx after the receiver committed: wait for it too.
+    async def delivered() -> bool:
+        row = await delivery_row(mende.database_url, florac_inbox)
+        return row is not None and row["state"] == "done"
+
+    await wait_until(delivered, what="the delivery marked done")
 
 
 async def test_an_open_circuit_pauses_a_host_until_it_signs_a_request_to_us(

@@ -16,7 +16,7 @@ from server.processing import aggregates, follow_requests, live_feed, objects, r
 from server.processing.context import NodeContext
 from server.processing.payloads import object_id_of, object_type_of
 from server.storage import remote_actors
-from server.storage.inbox import ReceivedActivity
+from server.storage.inbox import Effectful, ReceivedActivity
 
 log = structlog.get_logger(__name__)
 
@@ -107,18 +107,16 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def has_effect(activity: ReceivedActivity) -> bool:
-    """Whether `process_activity` may do anything for this activity: False for a type without a
-    handler, and for a Create or Update whose embedded object no aggregate takes (a Note...).
-    The worker marks those done in bulk, with no transaction of their own; keep this in step
-    with the handlers above (when unsure, answer True)."""
-    handler = HANDLERS.get(activity.activity_type)
-    if handler is None:
-        return False
-    if handler is on_create or handler is on_update:
-        document = activity.payload.get("object")
-        return isinstance(document, dict) and objects.handlers_for(document) is not None
-    return True
+def effectful() -> Effectful:
+    """What `process_activity` may act on: a type with a handler, and for a Create, Update or
+    Announce, an embedded object that an aggregate takes (a Note is not). The worker marks the
+    rest done as it claims them; when unsure, a type belongs here."""
+    carrying = [kind for kind, handler in HANDLERS.items() if handler in (on_create, on_update)]
+    return Effectful(
+        activity_types=list(HANDLERS),
+        object_carrying=carrying,
+        object_types=list(objects.OBJECT_HANDLERS),
+    )
 
 
 async def process_activity(

@@ -97,26 +97,65 @@ async def store_received(connection: DbConnection, activity: IncomingActivity) -
     return (await store_received_many(connection, [activity]))[0]
 
 
+@dataclass(frozen=True)
+class Effectful:
+    """Which stored activities processing may act on (the others are done once claimed)."""
+
+    activity_types: Sequence[str]  # those with a handler
+    object_carrying: Sequence[str]  # of those, the ones that act only on an embedded object
+    object_types: Sequence[str]  # ... of one of these types
+
+
 async def claim_pending(
-    connection: DbConnection, limit: int, lease_seconds: float
-) -> list[ReceivedActivity]:
-    """Lease up to `limit` activities nobody holds; an expired lease (a dead worker) is retaken."""
+    connection: DbConnection, limit: int, lease_seconds: float, effectful: Effectful
+) -> tuple[int, list[ReceivedActivity]]:
+    """Lease up to `limit` activities nobody holds (an expired lease, a dead worker's, is
+    retaken): how many were claimed, and those that processing may act on.
+
+    The others (a Create{Note}, an unknown type) are marked done by the same statement, so
+    they cost no transaction of their own and their payloads never leave the database.
+    """
     rows = await connection.fetch(
         """
-        UPDATE inbox_activities SET lease_until = now() + make_interval(secs => $2),
-            attempts = attempts + 1
-        WHERE id IN (
+        WITH due AS (
             SELECT id FROM inbox_activities
             WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < now())
-            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, activity_id, activity_type, actor_uri, recipient, payload, attempts
+            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
+        judged AS (
+            SELECT a.id, coalesce(a.activity_type = ANY($3::text[]) AND (
+                NOT a.activity_type = ANY($4::text[])
+                OR (jsonb_typeof(a.payload -> 'object') = 'object'
+                    AND a.payload -> 'object' ->> 'type' = ANY($5::text[]))), false) AS effect
+            FROM inbox_activities a JOIN due USING (id))
+        UPDATE inbox_activities a SET
+            attempts = a.attempts + 1,
+            lease_until = CASE WHEN j.effect THEN now() + make_interval(secs => $2) END,
+            state = CASE WHEN j.effect THEN 'pending' ELSE 'done' END,
+            processed_at = CASE WHEN j.effect THEN a.processed_at ELSE now() END
+        FROM judged j WHERE a.id = j.id
+        RETURNING a.id, j.effect, a.activity_id, a.activity_type, a.actor_uri, a.recipient,
+            CASE WHEN j.effect THEN a.payload END AS payload, a.attempts
         """,
         limit,
         lease_seconds,
+        list(effectful.activity_types),
+        list(effectful.object_carrying),
+        list(effectful.object_types),
     )
-    return [
-        ReceivedActivity(**{**dict(row), "payload": json.loads(row["payload"])}) for row in rows
+    acting = [
+        ReceivedActivity(
+            id=row["id"],
+            activity_id=row["activity_id"],
+            activity_type=row["activity_type"],
+            actor_uri=row["actor_uri"],
+            recipient=row["recipient"],
+            payload=json.loads(row["payload"]),
+            attempts=row["attempts"],
+        )
+        for row in sorted(rows, key=lambda row: row["id"])
+        if row["effect"]
     ]
+    return len(rows), acting
 
 
 async def mark_done(connection: DbConnection, row_id: int) -> None:
@@ -125,16 +164,6 @@ async def mark_done(connection: DbConnection, row_id: int) -> None:
         "WHERE id = $1",
         row_id,
     )
-
-
-async def mark_all_done(connection: DbConnection, row_ids: list[int]) -> None:
-    """Mark many rows done in one statement (activities whose processing has no effect)."""
-    if row_ids:
-        await connection.execute(
-            "UPDATE inbox_activities SET state = 'done', processed_at = now(), "
-            "lease_until = NULL WHERE id = ANY($1::bigint[])",
-            row_ids,
-        )
 
 
 async def mark_failed_attempt(

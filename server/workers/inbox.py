@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from server.processing.activities import has_effect, process_activity
+from server.processing.activities import effectful, process_activity
 from server.processing.context import NodeContext
 from server.storage import inbox
 from server.storage.inbox import INBOX_CHANNEL, ReceivedActivity
@@ -35,11 +35,9 @@ class InboxWorker:
 
     async def run_batch(self) -> int:
         async with self.pool.acquire() as connection:
-            claimed = await inbox.claim_pending(connection, self.batch_size, self.lease_seconds)
-            # Activities that change nothing (a Create{Note}...) need no transaction each: one
-            # statement marks them all done. A crash before it only means they are claimed again.
-            await inbox.mark_all_done(
-                connection, [activity.id for activity in claimed if not has_effect(activity)]
+            # What changes nothing (a Create{Note}...) is done by the claim itself.
+            claimed, acting = await inbox.claim_pending(
+                connection, self.batch_size, self.lease_seconds, effectful()
             )
         limit = asyncio.Semaphore(self.concurrency)
 
@@ -47,8 +45,8 @@ class InboxWorker:
             async with limit:
                 await self.process_one(activity)
 
-        await asyncio.gather(*(one(activity) for activity in claimed if has_effect(activity)))
-        return len(claimed)
+        await asyncio.gather(*(one(activity) for activity in acting))
+        return claimed
 
     async def process_one(self, activity: ReceivedActivity) -> None:
         try:
