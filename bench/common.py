@@ -377,22 +377,14 @@ def node_main(options: NodeOptions, channel: Connection) -> None:
 
 
 async def serve_node(options: NodeOptions, channel: Connection) -> None:
-    from server.app import create_app
     from server.config import load_settings
-    from server.logs import AccessLog, access_logger
-    from server.runner import bind_listening_socket
+    from server.runner import app_runner, bind_listening_socket
 
     rates = crypto_rates(options.crypto_seconds)
     settings = load_settings(Path(options.data_dir), **options.settings)
     # Like `maillage serve`: a socket bound with a backlog of 1024, then the application.
     listening = bind_listening_socket("127.0.0.1", options.port)
-    runner = web.AppRunner(
-        create_app(settings),
-        handle_signals=False,
-        shutdown_timeout=2,
-        access_log_class=AccessLog,
-        access_log=access_logger(),
-    )
+    runner = app_runner(settings, shutdown_timeout=2)
     profiler: cProfile.Profile | None = None
     await runner.setup()
     try:

@@ -39,18 +39,23 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
         raise PortUnavailable(f"cannot resolve host {host!r}: {error.strerror}") from None
 
 
+def app_runner(settings: Settings, shutdown_timeout: float) -> web.AppRunner:
+    """The node's application as `serve` runs it: our signal handling, our access log."""
+    return web.AppRunner(
+        create_app(settings),
+        handle_signals=False,
+        shutdown_timeout=shutdown_timeout,
+        access_log_class=AccessLog,
+        access_log=access_logger(),
+    )
+
+
 async def serve_until_stopped(settings: Settings, listening: socket.socket) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(
-        create_app(settings),
-        handle_signals=False,
-        shutdown_timeout=settings.shutdown_timeout,
-        access_log_class=AccessLog,
-        access_log=access_logger(),
-    )
+    runner = app_runner(settings, settings.shutdown_timeout)
     try:
         await runner.setup()
         site = web.SockSite(runner, listening)

@@ -111,6 +111,16 @@ async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on the test's database, for code that takes one (workers, the writer)."""
+    created = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
 @pytest.fixture
 def node_dir(open_temp_root: Path) -> Path:
     """A node's data directory, where an embedded PostgreSQL may run."""

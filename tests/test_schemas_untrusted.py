@@ -133,6 +133,15 @@ def test_string_and_key_limits() -> None:
         check_untrusted({"k" * 1_025: 1})
 
 
+def test_nul_characters_are_refused() -> None:
+    # PostgreSQL's text and jsonb cannot hold U+0000.
+    with pytest.raises(UntrustedJsonError, match=r"\$\.object\.name: a string holds"):
+        check_untrusted({"object": {"name": "x\x00y"}})
+    with pytest.raises(UntrustedJsonError, match="a key holds the character U\\+0000"):
+        check_untrusted({"a\x00": 1})
+    check_untrusted({"content": "\\u0000 as text is fine"})
+
+
 def test_limits_are_configurable() -> None:
     with pytest.raises(UntrustedJsonError, match="deeper than 2"):
         check_untrusted({"a": {"b": 1}}, Limits(max_depth=2))

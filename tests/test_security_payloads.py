@@ -368,6 +368,16 @@ async def test_too_many_keys(scene: Scene) -> None:
     assert await snapshot(scene.node) == before
 
 
+async def test_a_nul_character_is_a_400_and_stores_nothing(scene: Scene) -> None:
+    before = await snapshot(scene.node)
+    activity = {**scene.eve.activity("Follow", scene.node.place), "summary": "a\u0000b"}
+
+    answer = await deliver(scene.node, scene.eve, activity)
+
+    assert (answer.status, answer.error) == (400, "$.summary: a string holds the character U+0000")
+    assert await snapshot(scene.node) == before
+
+
 # --- Row 18: amplification ------------------------------------------------------------------------
 
 

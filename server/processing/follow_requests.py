@@ -113,7 +113,7 @@ async def receive_answer(
     )
     if not accepted:  # also how a neighbour removes a follower it had accepted
         await follow_ended(connection, relation.followed)
-    if accepted:  # fetched later by the backfill worker, outside this transaction
+    else:  # fetched later by the backfill worker, outside this transaction
         await backfill_jobs.enqueue(connection, relation.followed)
         if relation.follower == node.urls.actor(PLACE):
             await announce_neighbour(connection, node, relation.followed, "we follow")

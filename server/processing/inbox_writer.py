@@ -42,22 +42,31 @@ class InboxWriter:
         while self._queued:
             batch, self._queued = self._queued[: self.max_batch], self._queued[self.max_batch :]
             try:
-                async with self.pool.acquire() as connection:
-                    stored = await inbox.store_received_many(connection, [a for a, _ in batch])
-            except Exception as error:
-                # Each waiting request answers the failure; none of the batch was committed.
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
+                await self._write(batch)
             except BaseException:
                 for _, future in batch + self._queued:
                     future.cancel()
                 self._queued = []
                 raise
-            for (_, future), new in zip(batch, stored, strict=True):
-                if not future.done():
-                    future.set_result(new)
+
+    async def _write(self, batch: list[tuple[IncomingActivity, asyncio.Future[bool]]]) -> None:
+        try:
+            async with self.pool.acquire() as connection:
+                stored = await inbox.store_received_many(connection, [a for a, _ in batch])
+        except Exception as error:
+            if len(batch) == 1:
+                # The request answers the failure; nothing of it was committed.
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(error)
+                return
+            # One activity the database refuses must not fail the others written with it:
+            # each is tried alone (a database that is down fails them all, each for itself).
+            for one in batch:
+                await self._write([one])
+            return
+        for (_, future), new in zip(batch, stored, strict=True):
+            if not future.done():
+                future.set_result(new)
 
 
 def _consume(future: asyncio.Future[bool]) -> None:

@@ -143,20 +143,20 @@ async def receive_undo_join(
     joined may send it. The Join is embedded (its `object` names the event) or named by the id
     we recorded. False when the Undo names no Join: a Follow's, then."""
     target = activity.payload.get("object")
-    embedded = isinstance(target, dict) and target.get("type") == "Join"
-    if isinstance(target, dict) and "type" in target and not embedded:
+    join = target if isinstance(target, dict) and target.get("type") == "Join" else None
+    if isinstance(target, dict) and "type" in target and join is None:
         return False  # an embedded Follow, or anything else
     joiner, event_ap_id = activity.actor_uri, None
-    if isinstance(target, dict) and embedded:
-        named = target.get("actor")
+    if join is not None:
+        named = join.get("actor")
         named = named.get("id") if isinstance(named, dict) else named
         joiner = named if isinstance(named, str) else activity.actor_uri
-        event_ap_id = object_id_of(target)
+        event_ap_id = object_id_of(join)
     if event_ap_id is None:  # by id, or an embedded Join that does not name its event
         join_id = object_id_of(activity.payload)
         recorded = None if join_id is None else await participants.find_join(connection, join_id)
         if recorded is None:
-            return embedded
+            return join is not None
         joiner, event_ap_id = recorded.participant, recorded.event_ap_id
     if joiner != activity.actor_uri:
         log.info("undo of another actor's join ignored", activity=activity.activity_id)

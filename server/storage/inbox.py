@@ -92,11 +92,6 @@ async def store_received_many(
     return found
 
 
-async def store_received(connection: DbConnection, activity: IncomingActivity) -> bool:
-    """Record one activity; False when it was already there (see `store_received_many`)."""
-    return (await store_received_many(connection, [activity]))[0]
-
-
 @dataclass(frozen=True)
 class Effectful:
     """Which stored activities processing may act on (the others are done once claimed)."""
