@@ -34,6 +34,7 @@ from server.routes import (
     wellknown,
 )
 from server.routes.api_registry import API
+from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
 from server.workers.supervisor import running_workers
@@ -66,7 +67,9 @@ API_MODULES = (
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        client_max_size=MAX_REQUEST_BYTES, middlewares=[inbox_rate_limiter(settings)]
+        client_max_size=MAX_REQUEST_BYTES,
+        # Outermost, so that whatever reaches the database behind it answers 503, not 500.
+        middlewares=[database_unavailable, inbox_rate_limiter(settings)],
     )
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)

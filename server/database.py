@@ -189,6 +189,42 @@ async def keep_session_state(connection: asyncpg.Connection[asyncpg.Record]) -> 
     del connection
 
 
+# What the server says when it cannot take a connection now (shutting down, starting up, or at
+# its connection limit), as opposed to refusing a query, which is a bug or bad input.
+UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and a connection lost mid-query
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+# InterfaceError is mostly misuse (a bug); these messages only mean the connection is gone.
+CLOSED_MESSAGES = frozenset({"pool is closing", "pool is closed", "connection is closed"})
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """True when `error` means the database cannot be reached now, so that asking again later
+    may succeed; False for everything else, which stays a bug."""
+    if isinstance(error, UNREACHABLE_ERRORS):
+        return True
+    if isinstance(error, asyncpg.InterfaceError):
+        return str(error) in CLOSED_MESSAGES
+    if isinstance(error, OSError):  # refused, reset, no socket file, timed out (TimeoutError)
+        # Only from asyncpg's own code: an OSError elsewhere (a missing file) is a bug.
+        return raised_in_asyncpg(error)
+    return False
+
+
+def raised_in_asyncpg(error: BaseException) -> bool:
+    trace = error.__traceback__
+    while trace is not None:
+        module = trace.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith("asyncpg."):
+            return True
+        trace = trace.tb_next
+    return False
+
+
 def describe_connect_error(error: BaseException) -> str:
     if isinstance(error, asyncio.TimeoutError):
         return "connection timed out"

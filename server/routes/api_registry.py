@@ -29,6 +29,7 @@ ERROR_STATUSES = {
     "403": "The account's role does not allow this",
     "404": "No such resource",
     "422": "Invalid input: `fields` names each failing field",
+    "503": "The database is unavailable for now: retry after `Retry-After` seconds",
 }
 
 

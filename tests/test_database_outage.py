@@ -1,0 +1,194 @@
+"""PostgreSQL down: senders get 503 with Retry-After (so they retry and nothing is lost), API
+clients a 503 in the API's error shape; once the database is back, the same POST is accepted.
+
+The node runs on its own embedded PostgreSQL, stopped for real (pg_ctl stop: its connections
+are closed and its socket goes away) and started again on the same data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+
+from server.database import DatabaseTarget, EmbeddedPostgres, database_unreachable
+from server.migrations import migrate
+from server.routes.unavailable import database_unavailable
+from tests.hostile import (
+    EVIL,
+    HostileActor,
+    deliver,
+    hostile_server,
+    processed,
+    rsa_key,
+    start_node,
+)
+from tests.network import LoopbackNetwork, NetworkNode, loopback_network
+from tests.support import free_port, wait_until
+
+
+class StoppableDatabase:
+    """An embedded PostgreSQL of one node, which the test may stop and start again."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.server: EmbeddedPostgres | None = None
+        self.dsn = ""
+
+    async def start(self) -> str:
+        self.server = EmbeddedPostgres(self.data_dir)
+        target: DatabaseTarget = await asyncio.to_thread(self.server.start)
+        assert self.dsn in ("", target.dsn), "the restarted server must be at the same address"
+        self.dsn = target.dsn
+        return self.dsn
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await asyncio.to_thread(self.server.stop)
+            self.server = None
+
+    async def migrated(self) -> str:
+        dsn = await self.start()
+        connection = await asyncpg.connect(dsn)
+        try:
+            await migrate(connection)
+        finally:
+            await connection.close()
+        return dsn
+
+
+@pytest.fixture
+async def stoppable(node_dir: Path) -> AsyncIterator[StoppableDatabase]:
+    database = StoppableDatabase(node_dir)
+    try:
+        yield database
+    finally:
+        await database.stop()
+
+
+@pytest.fixture
+async def outage_network(
+    tmp_path: Path, stoppable: StoppableDatabase
+) -> AsyncIterator[LoopbackNetwork]:
+    async with loopback_network(tmp_path, stoppable.migrated) as made:
+        yield made
+
+
+async def get(
+    node: NetworkNode, path: str, accept: str = "application/json"
+) -> tuple[int, str, str | None, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{node.port}{path}", headers={"Accept": accept}) as answer,
+    ):
+        return (
+            answer.status,
+            answer.content_type,
+            answer.headers.get("Retry-After"),
+            await answer.text(),
+        )
+
+
+async def follows_of(node: NetworkNode, follower: str) -> str | None:
+    state: str | None = await node.fetchval(
+        "SELECT state FROM follows WHERE follower = $1 AND followed = $2", follower, node.place
+    )
+    return state
+
+
+async def test_inbox_and_api_answer_503_while_the_database_is_down(
+    outage_network: LoopbackNetwork, stoppable: StoppableDatabase
+) -> None:
+    async with hostile_server() as server:
+        node = await start_node(outage_network)
+        eve = HostileActor(server, EVIL, "eve", rsa_key(0))
+        eve.publish()
+        # A first activity while all is well: the node now knows eve's key, so that the next
+        # one passes verification and fails only where it is stored.
+        greeting = eve.activity("Create", eve.note())
+        assert (await deliver(node, eve, greeting)).status == 202
+
+        await stoppable.stop()
+        follow = eve.activity("Follow", node.place)
+        for path in ("/inbox", "/actors/place/inbox"):
+            refused = await deliver(node, eve, follow, path=path)
+            assert refused.status == 503, (path, refused)
+            assert refused.headers.get("Retry-After", "").isdigit(), path
+            assert refused.error is not None
+            assert "database" in refused.error
+            assert "base de données" in refused.error
+
+        status, content_type, retry_after, body = await get(node, "/api/v1/events")
+        assert (status, content_type) == (503, "application/json")
+        assert retry_after is not None
+        assert retry_after.isdigit()
+        error = json.loads(body)
+        assert error["fields"] == {}
+        assert "database" in error["error"]
+        assert "base de données" in error["error"]
+
+        status, _, retry_after, body = await get(node, "/agenda", accept="text/html")
+        assert status == 503
+        assert retry_after is not None
+        assert "base de données" in body
+
+        status, _, _, body = await get(node, "/readyz")
+        assert status == 503
+        assert json.loads(body)["status"] == "not ready"
+
+        await stoppable.start()
+
+        async def ready() -> bool:
+            return (await get(node, "/readyz"))[0] == 200
+
+        await wait_until(ready, what="/readyz once the database is back")
+        assert await follows_of(node, eve.uri) is None, "a refused Follow must not be stored"
+        accepted = await deliver(node, eve, follow)
+        assert accepted.status == 202, accepted
+        assert await processed(node, follow["id"]) == "done"
+        assert await follows_of(node, eve.uri) == "accepted"
+
+
+async def test_other_errors_stay_500() -> None:
+    """Only an unreachable database is a 503: an OSError of our own code is still a bug."""
+
+    async def missing_file(request: web.Request) -> web.Response:
+        Path("/nonexistent/maillage").read_text()
+        return web.Response()
+
+    async def refused_database(request: web.Request) -> web.Response:
+        await asyncpg.connect(f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+        return web.Response()
+
+    app = web.Application(middlewares=[database_unavailable])
+    app.router.add_get("/bug", missing_file)
+    app.router.add_get("/api/v1/down", refused_database)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/bug") as answer:
+                assert answer.status == 500
+            async with session.get(f"http://127.0.0.1:{port}/api/v1/down") as answer:
+                assert answer.status == 503
+                assert (await answer.json())["fields"] == {}
+    finally:
+        await runner.cleanup()
+
+
+def test_what_counts_as_unreachable() -> None:
+    assert database_unreachable(asyncpg.exceptions.TooManyConnectionsError("too many"))
+    assert database_unreachable(asyncpg.exceptions.CannotConnectNowError("starting up"))
+    assert database_unreachable(asyncpg.InterfaceError("pool is closed"))
+    assert not database_unreachable(asyncpg.InterfaceError("another operation is in progress"))
+    assert not database_unreachable(asyncpg.exceptions.UniqueViolationError("duplicate"))
+    assert not database_unreachable(ConnectionRefusedError("not raised by asyncpg"))
+    assert not database_unreachable(ValueError("a bug"))
