@@ -157,16 +157,27 @@ async def test_a_join_and_a_leave_update_the_neighbours_copy(network: LoopbackNe
     assert await sent(mende, "Update") == 2
 
 
-async def test_a_deleted_event_answers_410_with_a_tombstone(network: LoopbackNetwork) -> None:
+async def one_deleted_one_kept(
+    network: LoopbackNetwork, check_before: str | None = None
+) -> tuple[NetworkNode, dict[str, Any], dict[str, Any]]:
+    """A node with two events, the first deleted through the API (and `check_before`, a path
+    suffix of it, checked to answer 200 before the deletion)."""
     mende = await network.add("mende")
     await network.start_all()
     token = await log_in(mende)
     created = await publish_event(mende, token)
-    path = created["ap_id"].removeprefix(mende.base)
     kept = await publish_event(mende, token, name="Atelier couture")
-
+    if check_before is not None:
+        path = created["ap_id"].removeprefix(mende.base) + check_before
+        assert (await fetch(mende, path, "*/*"))[0] == 200
     status, _ = await call(mende, "DELETE", f"/api/v1/events/{created['id']}", token=token)
     assert status == 204
+    return mende, created, kept
+
+
+async def test_a_deleted_event_answers_410_with_a_tombstone(network: LoopbackNetwork) -> None:
+    mende, created, kept = await one_deleted_one_kept(network)
+    path = created["ap_id"].removeprefix(mende.base)
 
     status, content_type, text = await fetch(mende, path, "application/activity+json")
     assert (status, content_type) == (410, "application/activity+json")
@@ -198,3 +209,24 @@ async def test_a_deleted_event_answers_410_with_a_tombstone(network: LoopbackNet
     assert (await fetch(mende, kept_path, "application/activity+json"))[0] == 200
     assert (await fetch(mende, "/events/never-was", "application/activity+json"))[0] == 404
     assert (await fetch(mende, "/events/never-was", "text/html"))[0] == 404
+
+
+async def test_every_url_of_a_deleted_event_answers_410(network: LoopbackNetwork) -> None:
+    mende, created, kept = await one_deleted_one_kept(network, check_before=".ics")
+    path = created["ap_id"].removeprefix(mende.base)
+    kept_path = kept["ap_id"].removeprefix(mende.base)
+
+    status, content_type, text = await fetch(mende, f"{path}.ics", "text/calendar")
+    assert (status, content_type) == (410, "text/plain")
+    assert "deleted" in text
+    status, content_type, text = await fetch(mende, f"{path}.ics", "application/activity+json")
+    assert (status, content_type) == (410, "application/activity+json")
+    assert json.loads(text)["id"] == created["ap_id"]
+    assert (await fetch(mende, f"{path}/participants", "text/html"))[0] == 410
+
+    # Another event's calendar is served as before; a token we never had is still 404.
+    status, content_type, text = await fetch(mende, f"{kept_path}.ics", "text/calendar")
+    assert (status, content_type) == (200, "text/calendar")
+    assert "Atelier couture" in text
+    assert (await fetch(mende, "/events/never-was.ics", "text/calendar"))[0] == 404
+    assert (await fetch(mende, "/events/never-was/participants", "text/html"))[0] == 404

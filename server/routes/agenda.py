@@ -17,8 +17,10 @@ from server.documents.feeds import agenda_feed, calls_feed
 from server.routes.api_events import event_out
 from server.routes.api_registry import API
 from server.routes.api_support import ApiFailure, reply
-from server.storage import agenda, events, open_calls
+from server.routes.events import gone, local_event
+from server.storage import agenda, open_calls
 from server.storage.agenda import AgendaFilter, AgendaItem, Near
+from server.storage.events import DeletedEvent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_LIMIT = 200
@@ -138,10 +140,12 @@ async def get_agenda_event_ics(request: web.Request) -> web.Response:
 
 
 async def local_event_ics(request: web.Request) -> web.Response:
+    found = await local_event(request)
+    if isinstance(found, DeletedEvent):
+        return gone(request, found)  # a subscribed calendar learns it is gone, not mistyped
     async with request.app[SERVICES].pool.acquire() as connection:
-        found = await events.find_by_token(connection, request.match_info["token"])
-        item = None if found is None else await agenda.agenda_item(connection, found.id)
-    if item is None:
+        item = await agenda.agenda_item(connection, found.id)
+    if item is None:  # deleted between the two reads
         raise web.HTTPNotFound(text="no such event on this node")
     token = item.event.token or str(item.event.id)
     return ics_response(calendar([item], item.event.fields.name), f"{token}.ics")
