@@ -68,8 +68,8 @@ async def on_delete(
     for handlers in objects.all_handlers():
         await handlers.deleted(connection, node, activity, target)
     if target == activity.actor_uri:
-        await remote_actors.forget_remote_actor(connection, activity.actor_uri)  # and its follows
-        await follow_requests.follow_ended(connection, activity.actor_uri)
+        await follow_requests.actor_gone(connection, activity.actor_uri)
+        await remote_actors.forget_remote_actor(connection, activity.actor_uri)
         if node.actors is not None:
             node.actors.forget_keys_of(activity.actor_uri)
 

@@ -27,7 +27,7 @@ from server.processing.context import NodeContext
 from server.processing.place_profile import current_profile, remote_place_from
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
-from server.storage import directory, place_profile
+from server.storage import directory, follows, place_profile
 from server.storage.local_actors import PLACE
 from server.storage.place_profile import RemotePlaceProfile
 from server.stream_filters import distance_km
@@ -284,6 +284,12 @@ async def refresh_suggestions(pool: asyncpg.Pool, node: NodeContext, neighbour: 
         log.info("no suggestions from neighbour", neighbour=neighbour, reason=str(error))
         return 0
     async with pool.acquire() as connection, connection.transaction():
+        # The follow may have ended while `following` was read: its end already dropped the
+        # neighbour's suggestions and schedule (`follow_ended`, under the same lock), which
+        # must not come back.
+        await follows.lock_followed(connection, neighbour)
+        if not await follows.still_followed(connection, neighbour):
+            return 0
         await directory.replace_suggestions(connection, neighbour, uris)
         unknown = await directory.unknown_places(connection, uris)
     assert node.actors is not None  # read_following needed them

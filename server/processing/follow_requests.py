@@ -7,15 +7,18 @@ from typing import Any
 
 import structlog
 
+from federation.hosts import canonical_host
 from server.database import DbConnection
 from server.processing.context import NodeContext
 from server.processing.publish import publish
 from server.storage import (
     backfill_jobs,
+    directory,
     events,
     follows,
     local_actors,
     open_calls,
+    outbox,
     remote_actors,
     stream,
 )
@@ -189,20 +192,52 @@ async def unfollow_remote(
 
 async def follow_ended(connection: DbConnection, followed: str) -> None:
     """One of our follows of `followed` ended: what it sent us leaves the agenda and the calls,
-    unless another of our actors still follows it (see `events.delete_unfollowed`).
+    unless another of our actors still follows it (see `events.delete_unfollowed`), and so does
+    their history on the live stream. Once nobody here follows it, its directory suggestions go.
 
     Runs in the transaction that ended the follow, so the follow and its imports go together.
     """
     await follows.lock_followed(connection, followed)
     dropped_events = await events.delete_unfollowed(connection, followed)
     dropped_calls = await open_calls.delete_unfollowed(connection, followed)
+    await stream.forget_objects(connection, [*dropped_events, *dropped_calls])
+    if not await follows.still_followed(connection, followed):
+        await directory.forget_neighbour(connection, followed)
     if dropped_events or dropped_calls:
         log.info(
             "imports of an unfollowed actor dropped",
             actor=followed,
-            events=dropped_events,
-            calls=dropped_calls,
+            events=len(dropped_events),
+            calls=len(dropped_calls),
         )
+
+
+async def actor_gone(connection: DbConnection, actor_uri: str) -> None:
+    """`actor_uri` no longer exists: it deleted itself, or its own inbox or id answered 410.
+
+    Every follow with it ends, both ways and in any state; what it sent us goes as when our last
+    follow of it ends (`follow_ended`); what was still queued for its inbox is given up. Call it
+    before forgetting the actor: its inbox is read from the stored actor.
+    """
+    await follows.lock_followed(connection, actor_uri)
+    await follows.remove_all_of(connection, actor_uri)
+    actor = await remote_actors.find_remote_actor(connection, actor_uri)
+    if actor is not None:
+        given_up = await outbox.give_up_pending_to(
+            connection, canonical_host(actor.inbox), actor.inbox, "the recipient is gone"
+        )
+        if given_up:
+            log.info("deliveries to a gone actor given up", actor=actor_uri, count=given_up)
+    await follow_ended(connection, actor_uri)
+
+
+async def inbox_gone(connection: DbConnection, inbox: str) -> list[str]:
+    """A delivery to `inbox` answered 410: the actors whose own inbox it is are gone (a shared
+    inbox marks nobody, see `remote_actors.mark_gone_by_inbox`). Returns them."""
+    gone = await remote_actors.mark_gone_by_inbox(connection, inbox)
+    for actor_uri in gone:
+        await actor_gone(connection, actor_uri)
+    return gone
 
 
 async def announce_neighbour(

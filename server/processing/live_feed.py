@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.database import DbConnection
+from server.processing.payloads import object_id_of
 from server.processing.sanitise import plain_text, typed_text
 from server.storage import stream
 
@@ -141,6 +142,14 @@ def stream_item(
 async def record(
     connection: DbConnection, activity: dict[str, Any], *, local: bool, place: str | None
 ) -> None:
+    if activity.get("type") == "Delete":
+        # A deleted object is not in the agenda any more, so a replay must not show it either.
+        # Only what the deleting actor itself put on the stream goes: another actor of the same
+        # origin naming the id removes nothing of anyone else's.
+        target = object_id_of(activity)
+        if target is not None:
+            await stream.forget_objects(connection, [target], place=place)
+        return
     item = stream_item(activity, local=local)
     if item is not None:
         kind, data = item

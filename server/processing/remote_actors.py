@@ -15,11 +15,12 @@ from urllib.parse import urldefrag
 
 import asyncpg
 
-from federation.fetcher import FetchError, SafeFetcher
+from federation.fetcher import FetchError, HttpStatus, SafeFetcher, canonical_url
 from federation.hosts import canonical_host, origin_of, same_origin
 from federation.keys import KeyFormatError, PublicKey, public_key_from_pem
 from schemas.errors import SchemaError
 from schemas.parse import parse_actor
+from server.processing import follow_requests
 from server.processing.signing import RequestSigner
 from server.storage import remote_actors
 from server.storage.remote_actors import RemoteActor, RemoteKey
@@ -36,7 +37,14 @@ KEY_CACHE_SIZE = 10_000
 
 
 class ActorUnavailable(Exception):
-    """The actor or key could not be fetched or did not pass the checks; the message says why."""
+    """The actor or key could not be fetched or did not pass the checks; the message says why.
+
+    `gone` when the URL itself (not a redirect's target) answered 410 Gone.
+    """
+
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 @dataclass
@@ -119,7 +127,12 @@ class RemoteActorDirectory:
         try:
             fetched = await self.fetcher.fetch_json_document(url, sign=self.signer.sign_get)
         except FetchError as error:
-            raise ActorUnavailable(f"cannot fetch {url}: {error}") from None
+            gone = (
+                isinstance(error, HttpStatus)
+                and error.status == 410
+                and error.url == canonical_url(url)
+            )
+            raise ActorUnavailable(f"cannot fetch {url}: {error}", gone=gone) from None
         return fetched.data
 
     async def refresh_actor(self, uri: str, *, require_key: str | None = None) -> RemoteActor:
@@ -128,7 +141,12 @@ class RemoteActorDirectory:
         With `require_key`, an actor that does not list that key is not stored: a request
         naming a key nobody publishes must leave no row behind.
         """
-        document = await self.fetch_document(uri)
+        try:
+            document = await self.fetch_document(uri)
+        except ActorUnavailable as error:
+            if error.gone:
+                await self.answered_gone(uri)
+            raise
         actor, _ = await self.store_actor_document(uri, document, require_key=require_key)
         if actor.kind == "Group":  # the directory keeps a place's details (imported here: cycle)
             from server.processing.directory import remember_place
@@ -150,6 +168,14 @@ class RemoteActorDirectory:
         self.keys.forget_actor(uri)  # a verification that ran meanwhile may have cached a key
         self._refreshed[uri] = datetime.now(UTC)
         return actor, keys
+
+    async def answered_gone(self, uri: str) -> None:
+        """The actor's own id answered 410: for an actor we know, the same as its Delete of
+        itself (Mastodon reads it so too), but the row stays, marked gone. One we never knew
+        leaves nothing behind."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            if await remote_actors.mark_gone(connection, uri):
+                await follow_requests.actor_gone(connection, uri)
 
     def forget_keys_of(self, actor_uri: str) -> None:
         """The actor was deleted or changed elsewhere in this process: drop its cached keys."""

@@ -68,6 +68,12 @@ async def replace_suggestions(connection: DbConnection, neighbour: str, uris: li
     )
 
 
+async def forget_neighbour(connection: DbConnection, neighbour: str) -> None:
+    """We no longer follow `neighbour`: its suggestions and its refresh schedule go."""
+    await connection.execute("DELETE FROM suggested_places WHERE neighbour = $1", neighbour)
+    await connection.execute("DELETE FROM suggestion_refreshes WHERE neighbour = $1", neighbour)
+
+
 async def claim_due_refreshes(
     connection: DbConnection, follower: str, every_seconds: float, limit: int
 ) -> list[str]:

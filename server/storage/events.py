@@ -165,15 +165,15 @@ async def delete_remote(connection: DbConnection, ap_id: str, actor_uri: str) ->
     return result != "DELETE 0"
 
 
-async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> int:
+async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> list[str]:
     """Drop the imported events `actor_uri` sent or owns once none of our actors follows either
-    the sender or the owner; returns how many went.
+    the sender or the owner; returns the ids of those that went.
 
     An event a member asked to join (pending or accepted) stays: its organiser keeps writing to
     participants whether or not we follow, and the member still needs it in the agenda. Only our
     actors follow remote ones, so any accepted row naming a remote actor as followed is ours.
     """
-    result: str = await connection.execute(
+    rows = await connection.fetch(
         """
         DELETE FROM events e
         WHERE NOT e.local AND $1 IN (e.actor_uri, e.attributed_to)
@@ -183,10 +183,11 @@ async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> int:
           AND NOT EXISTS (
               SELECT 1 FROM event_rsvps r
               WHERE r.event_ap_id = e.ap_id AND r.state IN ('pending', 'accepted'))
+        RETURNING e.ap_id
         """,
         actor_uri,
     )
-    return int(result.rsplit(" ", 1)[-1])
+    return [row["ap_id"] for row in rows]
 
 
 async def delete_local(connection: DbConnection, event_id: int) -> datetime | None:

@@ -74,6 +74,24 @@ async def remove_follow(connection: DbConnection, follower: str, followed: str) 
     return result != "DELETE 0"
 
 
+async def remove_all_of(connection: DbConnection, actor: str) -> int:
+    """End every follow `actor` is part of, either way and in any state."""
+    result: str = await connection.execute(
+        "DELETE FROM follows WHERE follower = $1 OR followed = $1", actor
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
+async def still_followed(connection: DbConnection, followed: str) -> bool:
+    """Whether one of our actors still follows `followed` (accepted). Only our actors follow
+    remote ones, so any accepted row naming a remote actor as followed is ours."""
+    found: bool = await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE followed = $1 AND state = 'accepted')",
+        followed,
+    )
+    return found
+
+
 # First key of the two-key advisory locks taken per followed actor ("fol" + "l"), apart from the
 # single-key lock of the migrations.
 FOLLOWED_LOCK_CLASS = 0x666F6C6C

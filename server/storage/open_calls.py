@@ -193,16 +193,18 @@ async def delete_remote(connection: DbConnection, uri: str, actor_uri: str) -> N
     )
 
 
-async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> int:
-    """Drop the calls received from `actor_uri` once none of our actors follows it; returns how
-    many went. Only our actors follow remote ones, so any accepted row naming it is ours."""
-    result: str = await connection.execute(
+async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> list[str]:
+    """Drop the calls received from `actor_uri` once none of our actors follows it; returns the
+    ids of those that went. Only our actors follow remote ones, so any accepted row naming it is
+    ours."""
+    rows = await connection.fetch(
         """
         DELETE FROM open_calls c
         WHERE NOT c.local AND c.actor_uri = $1
           AND NOT EXISTS (
               SELECT 1 FROM follows f WHERE f.followed = c.actor_uri AND f.state = 'accepted')
+        RETURNING c.uri
         """,
         actor_uri,
     )
-    return int(result.rsplit(" ", 1)[-1])
+    return [row["uri"] for row in rows]

@@ -155,6 +155,21 @@ async def give_up(
     )
 
 
+async def give_up_pending_to(
+    connection: DbConnection, host: str, inbox_url: str, error: str
+) -> int:
+    """Stop delivering to `inbox_url`: its pending rows fail now, leased or not (a delivery in
+    flight that gets its 2xx afterwards is still marked done)."""
+    result: str = await connection.execute(
+        "UPDATE deliveries SET state = 'failed', lease_until = NULL, last_error = $3, "
+        "finished_at = now() WHERE host = $1 AND inbox_url = $2 AND state = 'pending'",
+        host,
+        inbox_url,
+        error[:2000],
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
 @dataclass(frozen=True)
 class HostDeliveryState:
     host: str

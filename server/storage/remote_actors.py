@@ -104,9 +104,32 @@ async def find_remote_key(connection: DbConnection, key_id: str) -> RemoteKey | 
     return None if row is None else RemoteKey(**dict(row))
 
 
-async def mark_gone_by_inbox(connection: DbConnection, inbox: str) -> None:
-    """A personal inbox answered 410: its actor is gone (a shared inbox never marks anyone)."""
-    await connection.execute("UPDATE remote_actors SET gone = true WHERE inbox = $1", inbox)
+async def mark_gone_by_inbox(connection: DbConnection, inbox: str) -> list[str]:
+    """A personal inbox answered 410: its actors are marked gone and returned.
+
+    A shared inbox never marks anyone, even an actor that also names it as its own inbox (an
+    actor of the same server has it as shared inbox): it speaks for the whole server, and one
+    of its actors being gone says nothing of the others.
+    """
+    rows = await connection.fetch(
+        """
+        UPDATE remote_actors a SET gone = true
+        WHERE a.inbox = $1
+          AND NOT EXISTS (
+              SELECT 1 FROM remote_actors s WHERE s.host = a.host AND s.shared_inbox = $1)
+        RETURNING a.uri
+        """,
+        inbox,
+    )
+    return [row["uri"] for row in rows]
+
+
+async def mark_gone(connection: DbConnection, uri: str) -> bool:
+    """The actor's own id answered 410; False when we do not know it."""
+    result: str = await connection.execute(
+        "UPDATE remote_actors SET gone = true WHERE uri = $1", uri
+    )
+    return result != "UPDATE 0"
 
 
 async def forget_remote_actor(connection: DbConnection, uri: str) -> None:

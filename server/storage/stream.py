@@ -62,6 +62,28 @@ async def after(
     return [from_row(row) for row in rows]
 
 
+# What a stream item is about: the event, call or profile it shows, or the event of an RSVP.
+# Migration 0015 indexes this very expression.
+ITEM_OBJECT = "coalesce(data->>'id', data->>'event')"
+
+
+async def forget_objects(
+    connection: DbConnection, object_ids: list[str], *, place: str | None = None
+) -> int:
+    """Drop the history about objects that no longer exist, so that a screen resuming with
+    Last-Event-ID is not shown them again; with `place`, only what that place put on the stream.
+    Returns how many items went."""
+    if not object_ids:
+        return 0
+    result: str = await connection.execute(
+        f"DELETE FROM stream_events WHERE {ITEM_OBJECT} = ANY($1::text[]) "
+        "AND ($2::text IS NULL OR place = $2)",
+        object_ids,
+        place,
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
 async def latest_id(connection: DbConnection) -> int:
     value: int | None = await connection.fetchval("SELECT max(id) FROM stream_events")
     return value or 0

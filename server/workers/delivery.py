@@ -14,8 +14,9 @@ import structlog
 
 from federation.fetcher import MAX_CONNECTIONS, FetchError, SafeFetcher
 from federation.retry import Outcome, RetryPolicy, classify_failure, classify_response
+from server.processing import follow_requests
 from server.processing.signing import RequestSigner
-from server.storage import outbox, remote_actors, remote_hosts
+from server.storage import outbox, remote_hosts
 from server.storage.outbox import DELIVERY_CHANNEL, Delivery
 from server.workers.loop import run_claim_loop
 
@@ -191,7 +192,7 @@ class DeliveryWorker:
             else:
                 await outbox.give_up(connection, delivery.id, status, outcome.reason)
                 if outcome.action == "gone":
-                    await remote_actors.mark_gone_by_inbox(connection, delivery.inbox_url)
+                    await follow_requests.inbox_gone(connection, delivery.inbox_url)
         log.info(
             "delivery not done",
             inbox=delivery.inbox_url,
