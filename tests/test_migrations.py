@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import asyncpg
 import pytest
@@ -92,3 +93,58 @@ async def test_a_failing_migration_leaves_nothing_half_applied(
     assert "half_made" not in await table_names(connection)
     assert 9000 not in (await migration_status(connection)).applied
     assert await connection.fetchval("SELECT pg_try_advisory_lock(1)")
+
+
+async def test_stored_actor_names_become_characters_once(empty_database_url: str) -> None:
+    """0016: remote actors' names, stored as peers sent them, are decoded once."""
+    connection = await asyncpg.connect(empty_database_url)
+    try:
+        known = bundled_migrations()
+        ours = next(m for m in known if m.name == "plain_text_actor_names")
+        await migrate(connection, [m for m in known if m.version < ours.version])
+        names = {
+            "escaped": "Caf&eacute; &quot;A&quot; &amp; &lt;B&gt; &#39;x&#x27;",
+            "raw": 'Café "A" & <B>',
+            "twice": "&amp;lt;b&amp;gt; &amp;amp;",
+            "spaced": " \x07Tiers&nbsp;lieu\t",
+            "control": "&#1;",
+            "blank": " \x07 ",
+            "none": None,
+        }
+        for key, name in names.items():
+            await connection.execute(
+                "INSERT INTO remote_actors (uri, host, kind, display_name, inbox, document) "
+                "VALUES ($1, 'florac.example', 'Group', $2, $1 || '/inbox', '{}'::jsonb)",
+                f"https://florac.example/{key}",
+                name,
+            )
+        await connection.execute(
+            """
+            INSERT INTO stream_events (kind, local, place, data) VALUES
+                ('neighbour', true, null, '{"name": "Tom &amp; Jerry", "relation": "follows"}'),
+                ('neighbour', true, null, '{"name": null}'),
+                ('event', false, null, '{"name": "1 &amp;lt; 2"}')
+            """
+        )
+        assert await migrate(connection, [m for m in known if m.version <= ours.version]) == [ours]
+
+        rows = await connection.fetch("SELECT uri, display_name FROM remote_actors")
+        stored = {row["uri"].rsplit("/", 1)[1]: row["display_name"] for row in rows}
+        assert stored == {
+            # &eacute; is not among the entities the migration decodes: the next fetch does.
+            "escaped": "Caf&eacute; \"A\" & <B> 'x'",
+            "raw": 'Café "A" & <B>',
+            "twice": "&lt;b&gt; &amp;",
+            "spaced": "Tiers\u00a0lieu",
+            "control": "&#1;",  # left as is, like any reference to no printable character
+            "blank": None,
+            "none": None,
+        }
+        stream = await connection.fetch("SELECT data FROM stream_events ORDER BY id")
+        assert [json.loads(row["data"]) for row in stream] == [
+            {"name": "Tom & Jerry", "relation": "follows"},
+            {"name": None},
+            {"name": "1 &amp;lt; 2"},  # events' names were decoded by 0012 already
+        ]
+    finally:
+        await connection.close()

@@ -208,7 +208,8 @@ async def test_stored_entities_become_characters_once(empty_database_url: str) -
                 ('neighbour', true, null, '{"name": "Tom &amp; Jerry"}')
             """
         )
-        assert ours in await migrate(connection)
+        # Only this migration: later ones (0016, 0017) decode other columns in their turn.
+        assert await migrate(connection, [m for m in known if m.version <= ours.version]) == [ours]
 
         event = await connection.fetchrow("SELECT * FROM events")
         assert event["name"] == "Atelier <soudure> &amp;lt; co"

@@ -21,6 +21,7 @@ from federation.keys import KeyFormatError, PublicKey, public_key_from_pem
 from schemas.errors import SchemaError
 from schemas.parse import parse_actor
 from server.processing import follow_requests
+from server.processing.sanitise import plain_text
 from server.processing.signing import RequestSigner
 from server.storage import remote_actors
 from server.storage.remote_actors import RemoteActor, RemoteKey
@@ -291,7 +292,8 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         host=canonical_host(uri),
         kind=parsed.type,
         preferred_username=parsed.preferred_username,
-        display_name=parsed.name,
+        # AS2 `name` is plain text: decoded once here like every received name, escaped on output.
+        display_name=plain_text(parsed.name) or None,
         inbox=parsed.inbox,
         shared_inbox=parsed.shared_inbox,
         followers=parsed.followers,
