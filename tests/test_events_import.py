@@ -16,8 +16,9 @@ import pytest
 
 from server.processing.context import NodeContext
 from server.processing.events import HANDLERS
-from server.storage import events
+from server.storage import events, follows
 from server.storage.inbox import ReceivedActivity
+from server.storage.local_actors import PLACE
 from server.urls import NodeUrls
 
 INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop" / "fixtures"
@@ -45,7 +46,15 @@ def received(activity: dict[str, Any], kind: str = "Create", number: int = 1) ->
 
 
 async def import_create(connection: asyncpg.Connection, activity: dict[str, Any]) -> None:
+    """The Create of an actor our place follows, as a neighbour's would be."""
     async with connection.transaction():
+        await follows.record_follow(
+            connection,
+            NODE.urls.actor(PLACE),
+            activity["actor"],
+            NODE.urls.activity("f"),
+            "accepted",
+        )
         await HANDLERS.created(connection, NODE, received(activity), activity["object"])
 
 

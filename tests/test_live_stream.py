@@ -21,8 +21,8 @@ from server.processing.publish import PUBLIC
 from server.storage import stream
 from tests.network import LoopbackNetwork
 from tests.support import free_port, maillage_command, run_maillage, wait_until
-from tests.test_api_neighbours import log_in
-from tests.test_events_network import publish_event
+from tests.test_api_neighbours import call, log_in
+from tests.test_events_network import member, neighbours, publish_event
 from tests.test_federation_network import accepted, follow
 from tests.test_node_cli import ready_status
 
@@ -202,3 +202,43 @@ def test_only_public_material_and_no_participant_reaches_the_stream() -> None:
     accept = {"type": "Accept", "to": ["https://f/actors/lea"], "object": join}
     assert stream_item(accept) == ("rsvp", {"event": "https://m/e/1", "action": "accepted"})
     assert stream_item({"type": "Delete", "to": [PUBLIC], "object": event}) is None
+
+
+async def test_a_join_refreshes_the_seats_on_both_walls_instead_of_reading_as_an_edit(
+    network: LoopbackNetwork,
+) -> None:
+    mende, florac, token = await neighbours(network)
+    camille = await member(florac, await log_in(florac), "camille")
+    async with (
+        aiohttp.ClientSession() as session,
+        subscribed(session, mende.port, "?kinds=event") as on_mende,
+        subscribed(session, florac.port, "?kinds=event") as on_florac,
+    ):
+        created = await publish_event(mende, token)  # 5 seats
+        for wall in (on_mende, on_florac):
+            assert (await wall.next_event(within=30))["action"] == "created"
+        status, body = await call(
+            florac, "POST", "/api/v1/events/rsvp", token=camille, body={"event": created["ap_id"]}
+        )
+        assert status == 202, body
+        here = await on_mende.next_event(within=30)
+        there = await on_florac.next_event(within=30)
+        for seen in (here, there):
+            assert seen["id"] == created["ap_id"]
+            assert seen["action"] == "seats"
+            assert (seen["participantCount"], seen["remainingAttendeeCapacity"]) == (1, 4)
+        # An edit is still an edit.
+        status, body = await call(
+            mende, "PATCH", f"/api/v1/events/{created['id']}", token=token,
+            body={"name": "Atelier soudure (déplacé)"},
+        )  # fmt: skip
+        assert status == 200, body
+        for wall in (on_mende, on_florac):
+            assert (await wall.next_event(within=30))["action"] == "updated"
+
+
+def test_an_address_given_as_an_object_does_not_fail_the_stream() -> None:
+    event = {"id": "https://m/e/1", "type": "Event", "name": "Atelier"}
+    addressed = {"type": "Create", "to": [{"id": PUBLIC}, {"name": "?"}, 3], "object": event}
+    assert stream_item(addressed) is not None
+    assert stream_item({**addressed, "to": [{"id": "https://m/followers"}]}) is None

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from server.processing.open_calls import OpenCallHandlers, close_expired_calls
+from server.storage import follows
 from server.storage.inbox import ReceivedActivity
 from tests import fedify_peer
 from tests.fedify_peer import Entry, FedifyPeerFactory
@@ -221,6 +222,7 @@ async def test_only_pages_carrying_call_kind_by_their_author_are_calls(
     services = mende.services
     handlers = OpenCallHandlers()
     async with services.pool.acquire() as connection, connection.transaction():
+        await follows.record_follow(connection, mende.place, actor, f"{mende.place}#f", "accepted")
         for document in (page, call_page, forged, hostile):
             await handlers.created(connection, services.node, received(actor, document), document)
     kept = await mende.fetchval("SELECT string_agg(uri, ' ' ORDER BY uri) FROM open_calls")

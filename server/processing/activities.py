@@ -14,6 +14,7 @@ import structlog
 from server.database import DbConnection
 from server.processing import aggregates, follow_requests, live_feed, objects, rsvp
 from server.processing.context import NodeContext
+from server.processing.objects import Imported
 from server.processing.payloads import object_id_of, object_type_of
 from server.storage import remote_actors
 from server.storage.inbox import Effectful, ReceivedActivity
@@ -22,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 REGISTERED_AGGREGATES = aggregates.AGGREGATE_MODULES
 
-Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[None]]
+Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[Imported | None]]
 
 
 async def on_follow(
@@ -76,20 +77,22 @@ async def on_delete(
 
 async def on_create(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> None:
+) -> Imported | None:
     document = activity.payload.get("object")
     handlers = objects.handlers_for(document)
-    if handlers is not None and isinstance(document, dict):
-        await handlers.created(connection, node, activity, document)
+    if handlers is None or not isinstance(document, dict):
+        return None
+    return await handlers.created(connection, node, activity, document)
 
 
 async def on_update(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> None:
+) -> Imported | None:
     document = activity.payload.get("object")
     handlers = objects.handlers_for(document)
-    if handlers is not None and isinstance(document, dict):
-        await handlers.updated(connection, node, activity, document)
+    if handlers is None or not isinstance(document, dict):
+        return None
+    return await handlers.updated(connection, node, activity, document)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -127,5 +130,13 @@ async def process_activity(
     if handler is None:
         log.debug("activity kept without effect", type=activity.activity_type)
         return
-    await handler(connection, node, activity)
-    await live_feed.record(connection, activity.payload, local=False, place=activity.actor_uri)
+    imported = await handler(connection, node, activity)
+    if imported is Imported.NOTHING:
+        return
+    await live_feed.record(
+        connection,
+        activity.payload,
+        local=False,
+        place=activity.actor_uri,
+        seats_only=imported is Imported.SEATS,
+    )

@@ -4,6 +4,7 @@ other servers publish (imported liberally, changed or removed only by their own 
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,11 +16,12 @@ from schemas.errors import SchemaError
 from schemas.events import Event, EventStatus
 from schemas.objects import ASObject, Document, Image, Link
 from schemas.parse import parse_object
-from schemas.places import Place, VirtualLocation
+from schemas.places import Place, PostalAddress, VirtualLocation
 from server.database import DbConnection
 from server.documents.events import PUBLIC, embedded_event, tombstone
-from server.processing import objects
+from server.processing import objects, senders
 from server.processing.context import NodeContext
+from server.processing.objects import Imported
 from server.processing.publish import publish
 from server.processing.sanitise import clean_html, html_text, plain_text, typed_text
 from server.storage import events, participants
@@ -32,6 +34,11 @@ log = structlog.get_logger(__name__)
 
 UNTITLED = "(sans titre / untitled)"
 MAX_NAME = 300
+# The text parts of a PostalAddress, and the name of a VirtualLocation given as an address; ids
+# and URLs are not text.
+ADDRESS_TEXT = frozenset(
+    {"streetAddress", "postalCode", "addressLocality", "addressRegion", "addressCountry", "name"}
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +134,13 @@ async def remote_participants(connection: DbConnection, urls: NodeUrls, event_id
 
 
 async def announce(
-    connection: DbConnection, urls: NodeUrls, verb: str, event: StoredEvent, payload: Any
+    connection: DbConnection,
+    urls: NodeUrls,
+    verb: str,
+    event: StoredEvent,
+    payload: Any,
+    *,
+    seats_only: bool = False,
 ) -> None:
     await publish(
         connection,
@@ -136,6 +149,7 @@ async def announce(
         {"type": verb, "to": [PUBLIC], "cc": [urls.followers(PLACE)], "object": payload},
         to_followers=True,
         recipients=await remote_participants(connection, urls, event.id),
+        seats_only=seats_only,
     )
 
 
@@ -224,12 +238,25 @@ def known_zone(name: str | None) -> str | None:
 
 
 def location_of(item: str | Place | VirtualLocation) -> dict[str, Any]:
-    """One location in the strict shape we store and emit; a text location becomes a Place."""
+    """One location in the strict shape we store and emit; a text location becomes a Place.
+    Its name and address are plain text, decoded like every received name."""
     if isinstance(item, str):
         return {"type": "Place", "name": plain_text(item)}
     dumped: dict[str, Any] = item.model_dump(mode="json", by_alias=True)
     if item.name is not None:
         dumped["name"] = plain_text(item.name)
+    if isinstance(item, Place) and item.address is not None:
+        dumped["address"] = address_of(item.address)
+    return dumped
+
+
+def address_of(address: str | PostalAddress | VirtualLocation) -> str | dict[str, Any]:
+    if isinstance(address, str):
+        return plain_text(address)
+    dumped: dict[str, Any] = address.model_dump(mode="json", by_alias=True)
+    for key, value in dumped.items():
+        if key in ADDRESS_TEXT and isinstance(value, str):
+            dumped[key] = plain_text(value)
     return dumped
 
 
@@ -255,6 +282,17 @@ def parsed_event(document: dict[str, Any]) -> Event | None:
     return parsed if isinstance(parsed, Event) else None
 
 
+def imported(held: EventFields, stored: EventFields) -> Imported:
+    """What a stored version changed of the copy it replaced."""
+    if held == stored:
+        return Imported.NOTHING  # a redelivery, or the backfill of what we already have
+    if replace(held, participant_count=0, remaining_capacity=None) == replace(
+        stored, participant_count=0, remaining_capacity=None
+    ):
+        return Imported.SEATS
+    return Imported.CHANGED
+
+
 class EventHandlers:
     """Create, Update and Delete of Events received from other servers."""
 
@@ -264,8 +302,8 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
-        await self.store(connection, node, activity, document)
+    ) -> Imported:
+        return await self.store(connection, node, activity, document)
 
     async def updated(
         self,
@@ -273,9 +311,9 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
+    ) -> Imported:
         # An Update of an event we missed the Create of is as good as a Create.
-        await self.store(connection, node, activity, document)
+        return await self.store(connection, node, activity, document)
 
     async def deleted(
         self,
@@ -293,16 +331,25 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
+    ) -> Imported:
         event = parsed_event(document)
         if event is None or event.id is None or node.urls.is_local(event.id):
-            return
+            return Imported.NOTHING
         owner = event.attributed_to[0] if event.attributed_to else activity.actor_uri
-        stored = await events.upsert_remote(
-            connection, event.id, activity.actor_uri, owner, fields_from_remote(event)
-        )
-        if not stored:
-            log.info("event of another actor left alone", event_id=event.id)
+        held = await events.lock_remote(connection, event.id)
+        if held is None and not await senders.takes_new_object(
+            connection, node, activity, document, owners=[owner], event_ap_id=event.id
+        ):
+            log.info("event of an actor we do not follow ignored", event_id=event.id)
+            return Imported.NOTHING
+        fields = fields_from_remote(event)
+        version = event.updated or event.published
+        if not await events.upsert_remote(
+            connection, event.id, activity.actor_uri, owner, fields, version
+        ):
+            log.info("event left alone: another actor's, or older than ours", event_id=event.id)
+            return Imported.NOTHING
+        return Imported.CHANGED if held is None else imported(held.fields, fields)
 
 
 HANDLERS = EventHandlers()

@@ -34,7 +34,9 @@ def is_public(activity: dict[str, Any]) -> bool:
     target = activity.get("object")
     if isinstance(target, dict):
         audience += [*as_list(target.get("to")), *as_list(target.get("cc"))]
-    return any(address in PUBLIC_ADDRESSES for address in audience)
+    # An address may be an object with an id, which must not fail the whole activity.
+    ids = (address.get("id") if isinstance(address, dict) else address for address in audience)
+    return any(isinstance(value, str) and value in PUBLIC_ADDRESSES for value in ids)
 
 
 def first_location(document: dict[str, Any]) -> dict[str, Any]:
@@ -66,12 +68,21 @@ def tags_of(document: dict[str, Any], text: Text = plain_text) -> list[str]:
     return names
 
 
+def count(value: Any) -> int | None:
+    """A seat count as Mobilizon writes it (a number or a numeric string), or None."""
+    found = number(value)
+    return int(found) if found is not None and found.is_integer() and found >= 0 else None
+
+
 def event_item(document: dict[str, Any], verb: str, text: Text = plain_text) -> dict[str, Any]:
     location = first_location(document)
     status = str(document.get("ical:status") or "").upper()
     return {
         "id": document.get("id"),
         "action": "cancelled" if status == "CANCELLED" else verb,
+        "participantCount": count(document.get("participantCount")),
+        "maximumAttendeeCapacity": count(document.get("maximumAttendeeCapacity")),
+        "remainingAttendeeCapacity": count(document.get("remainingAttendeeCapacity")),
         "name": text(str(document.get("name") or "")),
         "startTime": document.get("startTime"),
         "endTime": document.get("endTime"),
@@ -114,9 +125,10 @@ def profile_item(document: dict[str, Any], text: Text = plain_text) -> dict[str,
 
 
 def stream_item(
-    activity: dict[str, Any], *, local: bool = False
+    activity: dict[str, Any], *, local: bool = False, seats_only: bool = False
 ) -> tuple[str, dict[str, Any]] | None:
-    """(kind, data) for an activity worth showing, or None; `local` for one we send."""
+    """(kind, data) for an activity worth showing, or None; `local` for one we send,
+    `seats_only` for an Update of an event that changed nothing but its counts."""
     text: Text = typed_text if local else plain_text
     kind = activity.get("type")
     target = activity.get("object")
@@ -131,7 +143,11 @@ def stream_item(
     if verb is None:
         return None
     if object_type == "Event":
-        return "event", event_item(target, verb, text)
+        item = event_item(target, verb, text)
+        if seats_only and kind == "Update" and item["action"] == "updated":
+            # A Join elsewhere is no edit: a screen refreshes the seats of the card it shows.
+            item["action"] = "seats"
+        return "event", item
     if "callKind" in target:
         return "call", call_item(target, verb, text)
     if object_type == "Person" and kind in ("Announce", "Update"):
@@ -140,7 +156,12 @@ def stream_item(
 
 
 async def record(
-    connection: DbConnection, activity: dict[str, Any], *, local: bool, place: str | None
+    connection: DbConnection,
+    activity: dict[str, Any],
+    *,
+    local: bool,
+    place: str | None,
+    seats_only: bool = False,
 ) -> None:
     if activity.get("type") == "Delete":
         # A deleted object is not in the agenda any more, so a replay must not show it either.
@@ -150,7 +171,7 @@ async def record(
         if target is not None:
             await stream.forget_objects(connection, [target], place=place)
         return
-    item = stream_item(activity, local=local)
+    item = stream_item(activity, local=local, seats_only=seats_only)
     if item is not None:
         kind, data = item
         await stream.append(connection, kind, data, local=local, place=place)

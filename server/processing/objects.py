@@ -7,6 +7,7 @@ owns under that id.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Protocol
 
 from server.database import DbConnection
@@ -14,14 +15,25 @@ from server.processing.context import NodeContext
 from server.storage.inbox import ReceivedActivity
 
 
+class Imported(Enum):
+    """What a received Create or Update changed, so that the live stream shows only news."""
+
+    NOTHING = "nothing"  # an older version, a copy we hold already, a sender we do not take
+    SEATS = "seats"  # only the counts moved (participantCount, remainingAttendeeCapacity)
+    CHANGED = "changed"
+
+
 class ObjectHandlers(Protocol):
+    """`created` and `updated` say what they changed; None (aggregates that do not tell) is
+    shown on the stream as received."""
+
     async def created(
         self,
         connection: DbConnection,
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None: ...
+    ) -> Imported | None: ...
 
     async def updated(
         self,
@@ -29,7 +41,7 @@ class ObjectHandlers(Protocol):
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None: ...
+    ) -> Imported | None: ...
 
     async def deleted(
         self,

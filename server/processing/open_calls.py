@@ -26,8 +26,9 @@ from schemas.parse import parse_object
 from schemas.places import Place
 from server.database import DbConnection
 from server.documents.open_calls import call_document, tombstone_document
-from server.processing import objects
+from server.processing import objects, senders
 from server.processing.context import NodeContext
+from server.processing.objects import Imported
 from server.processing.publish import PUBLIC, publish
 from server.processing.sanitise import clean_html, html_text, plain_text, text_as_html
 from server.storage import open_calls
@@ -227,8 +228,8 @@ class OpenCallHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
-        await self._store(connection, activity, document)
+    ) -> Imported:
+        return await self._store(connection, node, activity, document)
 
     async def updated(
         self,
@@ -236,8 +237,8 @@ class OpenCallHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
-        await self._store(connection, activity, document)
+    ) -> Imported:
+        return await self._store(connection, node, activity, document)
 
     async def deleted(
         self,
@@ -249,20 +250,30 @@ class OpenCallHandlers:
         await open_calls.delete_remote(connection, object_id, activity.actor_uri)
 
     async def _store(
-        self, connection: DbConnection, activity: ReceivedActivity, document: dict[str, Any]
-    ) -> None:
+        self,
+        connection: DbConnection,
+        node: NodeContext,
+        activity: ReceivedActivity,
+        document: dict[str, Any],
+    ) -> Imported:
         if "callKind" not in document:
-            return
+            return Imported.NOTHING
         try:
             call = parse_object(document)
         except SchemaError as error:
             log.info("open call ignored", activity=activity.activity_id, reason=str(error))
-            return
+            return Imported.NOTHING
         if not isinstance(call, OpenCall) or call.id is None:
-            return
+            return Imported.NOTHING
         if call.attributed_to and activity.actor_uri not in call.attributed_to:
-            return
-        await open_calls.upsert_remote(
+            return Imported.NOTHING
+        # Calls are purged by their sender alone (open_calls.delete_unfollowed): weigh the same.
+        if await open_calls.find_by_uri(connection, call.id) is None and not (
+            await senders.takes_new_object(connection, node, activity, document, owners=[])
+        ):
+            log.info("open call of an actor we do not follow ignored", call=call.id)
+            return Imported.NOTHING
+        written = await open_calls.upsert_remote(
             connection,
             call.id,
             activity.actor_uri,
@@ -270,6 +281,7 @@ class OpenCallHandlers:
             call.published,
             call.updated,
         )
+        return Imported.CHANGED if written else Imported.NOTHING
 
 
 objects.register(("Page", "Article"), OpenCallHandlers())

@@ -29,10 +29,12 @@ async def publish(
     *,
     to_followers: bool,
     recipients: Iterable[str] = (),
+    seats_only: bool = False,
 ) -> int:
     """Store `activity` in the actor's outbox and queue its deliveries, in the caller's transaction.
 
-    `recipients` are remote actor ids that must be known (fetched) already.
+    `recipients` are remote actor ids that must be known (fetched) already; `seats_only` marks an
+    Update of an event that changed only its counts, for the live stream.
     """
     activity = {"@context": emitted_context(), **activity}
     activity.setdefault("id", new_activity_id(urls))
@@ -52,7 +54,9 @@ async def publish(
     await outbox.add_deliveries(
         connection, outbox_id, {url: canonical_host(url) for url in inboxes}
     )
-    await live_feed.record(connection, activity, local=True, place=urls.actor(PLACE))
+    await live_feed.record(
+        connection, activity, local=True, place=urls.actor(PLACE), seats_only=seats_only
+    )
     return outbox_id
 
 

@@ -60,9 +60,8 @@ async def recount(connection: DbConnection, urls: NodeUrls, event: StoredEvent, 
     Leave that changes nothing (a repeated Join, a refused one) sends nothing."""
     changed = await events.set_participant_count(connection, event.id, count)
     if changed is not None:
-        await announce(
-            connection, urls, "Update", changed, embedded_event(changed, urls.followers(PLACE))
-        )
+        document = embedded_event(changed, urls.followers(PLACE))
+        await announce(connection, urls, "Update", changed, document, seats_only=True)
 
 
 async def admit(

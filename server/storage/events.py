@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from server.database import DbConnection
+from server.storage import next_version
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ FIELD_COLUMNS = (
 )
 COLUMNS = f"id, ap_id, token, local, actor_uri, attributed_to, published, updated, {FIELD_COLUMNS}"
 JSON_COLUMNS = ("location", "attachments")
+NEXT_UPDATED = next_version("updated")
 
 
 def from_row(row: Any) -> StoredEvent:
@@ -116,7 +118,7 @@ async def update_local(connection: DbConnection, event_id: int, fields: EventFie
         UPDATE events SET name = $2, content = $3, start_time = $4, end_time = $5,
             timezone = $6, location = $7::jsonb, category = $8, tags = $9, join_mode = $10,
             maximum_capacity = $11, status = $12, attachments = $13::jsonb, url = $14,
-            updated = now()
+            updated = {NEXT_UPDATED}
         WHERE id = $1 AND local
         RETURNING {COLUMNS}
         """,
@@ -126,15 +128,36 @@ async def update_local(connection: DbConnection, event_id: int, fields: EventFie
     return from_row(row)
 
 
+async def lock_remote(connection: DbConnection, ap_id: str) -> StoredEvent | None:
+    """An imported event, its row locked until the transaction ends, so that what a change
+    replaces is known exactly (the live stream tells a seat count from an edit)."""
+    row = await connection.fetchrow(
+        f"SELECT {COLUMNS} FROM events WHERE ap_id = $1 AND NOT local FOR UPDATE", ap_id
+    )
+    return None if row is None else from_row(row)
+
+
 async def upsert_remote(
-    connection: DbConnection, ap_id: str, actor_uri: str, attributed_to: str, fields: EventFields
+    connection: DbConnection,
+    ap_id: str,
+    actor_uri: str,
+    attributed_to: str,
+    fields: EventFields,
+    version: datetime | None,
 ) -> bool:
-    """Store or replace an imported event; False when another actor already owns that id."""
+    """Store or replace an imported event; False when another actor already owns that id or
+    when `version` (the sender's `updated`, else `published`) is older than the copy we hold.
+
+    The comparison is made by the statement itself, on the row it locks, so two workers
+    applying two Updates at once keep the newer whichever commits last. A version without a
+    timestamp, or a copy stored before we kept them, always gives way (some servers send none).
+    """
     row = await connection.fetchval(
         f"""
-        INSERT INTO events (ap_id, token, local, actor_uri, attributed_to, {FIELD_COLUMNS})
+        INSERT INTO events (ap_id, token, local, actor_uri, attributed_to, {FIELD_COLUMNS},
+                            remote_updated)
         VALUES ($1, NULL, false, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14,
-                $15::jsonb, $16, $17, $18)
+                $15::jsonb, $16, $17, $18, $19)
         ON CONFLICT (ap_id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
             start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
             timezone = EXCLUDED.timezone, location = EXCLUDED.location,
@@ -143,15 +166,19 @@ async def upsert_remote(
             attachments = EXCLUDED.attachments, url = EXCLUDED.url,
             participant_count = EXCLUDED.participant_count,
             remaining_capacity = EXCLUDED.remaining_capacity,
-            attributed_to = EXCLUDED.attributed_to, updated = now()
+            attributed_to = EXCLUDED.attributed_to, updated = now(),
+            remote_updated = coalesce(EXCLUDED.remote_updated, events.remote_updated)
         WHERE NOT events.local
             AND $2 IN (events.actor_uri, events.attributed_to)
+            AND (EXCLUDED.remote_updated IS NULL OR events.remote_updated IS NULL
+                 OR events.remote_updated <= EXCLUDED.remote_updated)
         RETURNING id
         """,
         ap_id,
         actor_uri,
         attributed_to,
         *field_values(fields),
+        version,
     )
     return row is not None
 
@@ -246,7 +273,7 @@ async def set_participant_count(
     is (its `updated` moved on: the served document changed); None when the count stayed."""
     row = await connection.fetchrow(
         f"""
-        UPDATE events SET participant_count = $2, updated = now()
+        UPDATE events SET participant_count = $2, updated = {NEXT_UPDATED}
         WHERE id = $1 AND participant_count <> $2
         RETURNING {COLUMNS}
         """,

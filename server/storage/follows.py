@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -107,6 +108,27 @@ async def lock_followed(connection: DbConnection, followed: str) -> None:
     await connection.execute(
         "SELECT pg_advisory_xact_lock($1, hashtext($2))", FOLLOWED_LOCK_CLASS, followed
     )
+
+
+async def any_followed(connection: DbConnection, actors: Sequence[str]) -> bool:
+    """Whether one of our actors follows one of `actors` (accepted).
+
+    The lock `lock_followed` takes is taken shared first, so an import deciding on this answer
+    and the end of that follow take turns: either the follow is gone before we look, or what
+    we import commits before `follow_ended` drops what that actor sent.
+    """
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock_shared($1, hashtext(actor)) "
+        "FROM unnest($2::text[]) AS actor ORDER BY actor",
+        FOLLOWED_LOCK_CLASS,
+        sorted(set(actors)),
+    )
+    found: bool = await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE followed = ANY($1::text[]) "
+        "AND state = 'accepted')",
+        list(actors),
+    )
+    return found
 
 
 async def accepted_follower_inboxes(connection: DbConnection, followed: str) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from server.database import DbConnection
+from server.storage import next_version
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class StoredCall:
 
 
 _FIELD_COLUMNS = tuple(CallFields.__dataclass_fields__)
+NEXT_UPDATED = next_version("updated_at")
 _COLUMNS = (
     "id, uri, local, token, actor_uri, published_at, updated_at, deleted_at, "
     + ", ".join(_FIELD_COLUMNS)
@@ -93,7 +95,7 @@ async def update_local(connection: DbConnection, token: str, fields: CallFields)
         for index, name in enumerate(_FIELD_COLUMNS, start=2)
     )
     row = await connection.fetchrow(
-        f"UPDATE open_calls SET {assignments}, updated_at = now() "
+        f"UPDATE open_calls SET {assignments}, updated_at = {NEXT_UPDATED} "
         f"WHERE token = $1 AND deleted_at IS NULL RETURNING {_COLUMNS}",
         token,
         *_field_values(fields),
@@ -119,7 +121,7 @@ async def close_expired(connection: DbConnection) -> list[StoredCall]:
     what this one closed: with several workers each closed call is published once.
     """
     rows = await connection.fetch(
-        f"UPDATE open_calls SET status = 'closed', updated_at = now() "
+        f"UPDATE open_calls SET status = 'closed', updated_at = {NEXT_UPDATED} "
         f"WHERE local AND status = 'open' AND deadline < now() AND deleted_at IS NULL "
         f"RETURNING {_COLUMNS}"
     )

@@ -178,3 +178,13 @@ async def remove_rsvp(connection: DbConnection, actor_name: str, event_ap_id: st
         event_ap_id,
     )
     return result != "DELETE 0"
+
+
+async def has_open_rsvp(connection: DbConnection, event_ap_id: str) -> bool:
+    """Whether one of our members asked to join the event and was not refused."""
+    found: bool = await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM event_rsvps WHERE event_ap_id = $1 "
+        "AND state IN ('pending', 'accepted'))",
+        event_ap_id,
+    )
+    return found
