@@ -102,9 +102,21 @@ async def delivery_state(connection: asyncpg.Connection, delivery_id: int) -> st
 
 
 async def on_stream(connection: asyncpg.Connection) -> list[str | None]:
+    """What the history would show again: every item but the notices of removal."""
     return [
-        item.data.get("id") or item.data.get("event") for item in await stream.after(connection, 0)
+        item.data.get("id") or item.data.get("event")
+        for item in await stream.after(connection, 0)
+        if item.data.get("action") != stream.REMOVED
     ]
+
+
+async def removals(connection: asyncpg.Connection) -> list[tuple[str, str, str | None]]:
+    """The notices telling screens to take something down: (kind, object id, place)."""
+    return sorted(
+        (item.kind, item.data["id"], item.place)
+        for item in await stream.after(connection, 0)
+        if item.data.get("action") == stream.REMOVED
+    )
 
 
 async def names(connection: asyncpg.Connection, table: str, column: str) -> set[str]:
@@ -182,6 +194,11 @@ async def assert_florac_is_gone(connection: asyncpg.Connection, deliveries: dict
         "https://villefort.test/events/marche",
         "https://villefort.test/events/fete",
     ]
+    # Screens still showing what left are told to take it down, once each.
+    assert await removals(connection) == [
+        ("call", "https://florac.test/calls/benevoles", FLORAC),
+        ("event", "https://florac.test/events/soudure", FLORAC),
+    ]
     # Florac's suggestions and refresh schedule went; Villefort's stay.
     refreshes = await connection.fetch("SELECT neighbour FROM suggestion_refreshes")
     assert [row["neighbour"] for row in refreshes] == [VILLEFORT]
@@ -241,6 +258,7 @@ async def test_a_deleted_object_leaves_the_stream_history_of_its_sender_only(
         connection, {"type": "Delete", "actor": ALEX, "object": soudure}, local=False, place=ALEX
     )
     assert await on_stream(connection) == [soudure, soudure, call, ours]
+    assert await removals(connection) == []
     # Florac deletes its event (by id, or with a Tombstone): its items go, the call stays.
     await live_feed.record(
         connection,
@@ -249,11 +267,18 @@ async def test_a_deleted_object_leaves_the_stream_history_of_its_sender_only(
         place=FLORAC,
     )
     assert await on_stream(connection) == [call, ours]
+    # Screens take the event down (and the RSVP cards about it, with it): one notice, the event's.
+    assert await removals(connection) == [("event", soudure, FLORAC)]
     # Our own Delete, at publish time, clears our event's history.
     await live_feed.record(
         connection, {"type": "Delete", "actor": PLACE, "object": ours}, local=True, place=PLACE
     )
     assert await on_stream(connection) == [call]
+    assert await removals(connection) == [("event", soudure, FLORAC), ("event", ours, PLACE)]
+    # Deleted again (a redelivery): nothing more to take down.
+    again = {"type": "Delete", "actor": FLORAC, "object": soudure}
+    await live_feed.record(connection, again, local=False, place=FLORAC)
+    assert await removals(connection) == [("event", soudure, FLORAC), ("event", ours, PLACE)]
 
 
 async def test_unfollowing_clears_suggestions_only_once_nobody_follows(
@@ -357,3 +382,21 @@ async def test_the_purge_reads_by_index(connection: asyncpg.Connection) -> None:
         gone_scans
     )
     assert "stream_events_object" in {name for _, name in stream_scans}
+
+
+async def test_a_profile_no_longer_shared_is_taken_down_with_the_fields_it_was_shown_with(
+    connection: asyncpg.Connection,
+) -> None:
+    person = f"{OUR}/actors/camille"
+    shown = {"id": person, "name": "Camille", "skills": ["soudure"], "tags": ["soudure"]}
+    await stream.append(connection, "profile", shown, local=True, place=PLACE)
+    withdrawal = {
+        "type": "Delete",
+        "actor": PLACE,
+        "object": {"id": person, "type": "Tombstone", "formerType": "Person"},
+    }
+    await live_feed.record(connection, withdrawal, local=True, place=PLACE)
+    [notice] = await stream.after(connection, 0)
+    # Same kind and fields, so that a wall filtered on the tag hears of it too.
+    assert (notice.kind, notice.local, notice.place) == ("profile", True, PLACE)
+    assert notice.data == shown | {"action": "removed"}

@@ -66,11 +66,14 @@ async def follows_with(node: NetworkNode, actor: str) -> int:
     return count
 
 
-async def replayed_ids(node: NetworkNode) -> set[str]:
+async def replayed_ids(node: NetworkNode, *, removed: bool = False) -> set[str]:
+    """The ids a screen resuming from the start would be shown, or with `removed` told to take
+    down."""
     async with node.pool.acquire() as connection:
         return {
             item.data.get("id") or item.data.get("event")
             for item in await stream.after(connection, 0)
+            if (item.data.get("action") == stream.REMOVED) == removed
         }
 
 
@@ -128,6 +131,7 @@ async def test_a_neighbour_answering_410_is_gone_like_after_its_delete_of_itself
     assert "pending" not in await delivery_states(mende, florac_inbox)
     replayed = await replayed_ids(mende)
     assert soudure not in replayed
+    assert soudure in await replayed_ids(mende, removed=True)
     assert repair in replayed
 
     # Villefort goes too; Mende sees it when it fetches Villefort's actor (here, following it

@@ -1,6 +1,7 @@
 """The wall (/wall) in a real browser: a headless Chromium on a real node shows events published
 after the page loaded, in French by default and in English with ?lang=en, and comes back by itself
-after the node restarts.
+after the node restarts; a Join refreshes the seats of the card shown, and a deleted event leaves
+the screen.
 
 Needs Debian's `chromium` (`apt-get install chromium`; CI installs it). Screenshots of every step
 are left in the test's tmp_path (`wall-*.png`) for a human to look at.
@@ -20,7 +21,7 @@ from aiohttp import web
 from tests.browser import Page, chromium, chromium_path
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
-from tests.test_api_neighbours import log_in
+from tests.test_api_neighbours import call, log_in
 from tests.test_events_network import publish_event
 
 pytestmark = pytest.mark.skipif(
@@ -42,6 +43,7 @@ STATE = r"""JSON.stringify({
     title: card.querySelector(".title").textContent,
     // ICU puts narrow or non-breaking spaces in dates ("6:00\u202fPM"): read them as spaces.
     meta: card.querySelector(".meta").textContent.replace(/\s+/g, " "),
+    seats: card.querySelector(".seats")?.textContent ?? null,
   })),
 })"""
 
@@ -155,3 +157,50 @@ async def test_the_wall_shows_live_events_in_french_then_english_and_reconnects(
         assert (card["label"], card["where"]) == ("New event", "Here")
         assert card["meta"].startswith("Tue, December 1"), card
         assert card["meta"].endswith("at 6:00 PM — Le Fablab de Mende"), card
+
+
+async def seats_shown(page: Page, title: str, wanted: str) -> dict[str, Any] | None:
+    card = await card_titled(page, title)
+    return card if card is not None and card["seats"] == wanted else None
+
+
+async def test_the_wall_refreshes_seats_in_place_and_takes_down_a_deleted_event(
+    network: LoopbackNetwork, tmp_path: Path
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    token = await log_in(mende)
+
+    async with chromium(tmp_path / "chromium") as page:
+        await page.open(f"http://127.0.0.1:{mende.port}/wall")
+        await wait_until(lambda: status_is(page, "en direct"), what="the wall live")
+        created = await publish_event(mende, token, name="Atelier soudure")
+        await wait_until(
+            lambda: seats_shown(page, "Atelier soudure", "5 places restantes"),
+            within=20,
+            what="the card with its five seats",
+        )
+
+        # A Join sends an Update that only moves the counts: the card says so, nothing is added.
+        status, _ = await call(
+            mende, "POST", "/api/v1/events/rsvp", token=token, body={"event": created["ap_id"]}
+        )
+        assert status == 202
+        await wait_until(
+            lambda: seats_shown(page, "Atelier soudure", "4 places restantes"),
+            within=20,
+            what="the seats refreshed in place",
+        )
+        await page.screenshot(tmp_path / "wall-fr-seats.png")
+        assert [card["title"] for card in (await state(page))["cards"]] == ["Atelier soudure"]
+
+        # Deleted: the card goes, and the wall says again what it waits for.
+        status, _ = await call(mende, "DELETE", f"/api/v1/events/{created['id']}", token=token)
+        assert status == 204
+
+        async def emptied() -> dict[str, Any] | None:
+            now = await state(page)
+            return now if now["cards"] == [] and now["empty"] else None
+
+        await wait_until(emptied, within=20, what="the deleted event off the wall")
+        await page.screenshot(tmp_path / "wall-fr-deleted.png")

@@ -9,6 +9,7 @@ import structlog
 
 from federation.hosts import canonical_host
 from server.database import DbConnection
+from server.processing import live_feed
 from server.processing.context import NodeContext
 from server.processing.publish import publish
 from server.storage import (
@@ -200,7 +201,7 @@ async def follow_ended(connection: DbConnection, followed: str) -> None:
     await follows.lock_followed(connection, followed)
     dropped_events = await events.delete_unfollowed(connection, followed)
     dropped_calls = await open_calls.delete_unfollowed(connection, followed)
-    await stream.forget_objects(connection, [*dropped_events, *dropped_calls])
+    await live_feed.withdraw(connection, [*dropped_events, *dropped_calls])
     if not await follows.still_followed(connection, followed):
         await directory.forget_neighbour(connection, followed)
     if dropped_events or dropped_calls:

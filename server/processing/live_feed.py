@@ -169,9 +169,22 @@ async def record(
         # origin naming the id removes nothing of anyone else's.
         target = object_id_of(activity)
         if target is not None:
-            await stream.forget_objects(connection, [target], place=place)
+            await withdraw(connection, [target], place=place)
         return
     item = stream_item(activity, local=local, seats_only=seats_only)
     if item is not None:
         kind, data = item
         await stream.append(connection, kind, data, local=local, place=place)
+
+
+async def withdraw(
+    connection: DbConnection, object_ids: list[str], *, place: str | None = None
+) -> None:
+    """Objects that left (deleted, or their sender unfollowed or gone): their history goes, and
+    screens showing them hear that they did, with the kind, place and filter fields they were
+    shown with, so that a filtered stream gets the removal of exactly what it showed."""
+    for last_shown in await stream.forget_objects(connection, object_ids, place=place):
+        data = last_shown.data | {"action": stream.REMOVED}
+        await stream.append(
+            connection, last_shown.kind, data, local=last_shown.local, place=last_shown.place
+        )

@@ -11,6 +11,8 @@ from server.database import DbConnection
 
 STREAM_CHANNEL = "maillage_stream"
 REPLAY_LIMIT = 500
+# The action of an item saying that an object shown earlier is gone.
+REMOVED = "removed"
 
 
 @dataclass(frozen=True)
@@ -69,19 +71,25 @@ ITEM_OBJECT = "coalesce(data->>'id', data->>'event')"
 
 async def forget_objects(
     connection: DbConnection, object_ids: list[str], *, place: str | None = None
-) -> int:
+) -> list[StreamEvent]:
     """Drop the history about objects that no longer exist, so that a screen resuming with
     Last-Event-ID is not shown them again; with `place`, only what that place put on the stream.
-    Returns how many items went."""
+    Returns, per object that had shown up as itself (not as an RSVP's event), its newest item:
+    what screens still showing it must take down (see `live_feed.withdraw`)."""
     if not object_ids:
-        return 0
-    result: str = await connection.execute(
-        f"DELETE FROM stream_events WHERE {ITEM_OBJECT} = ANY($1::text[]) "
-        "AND ($2::text IS NULL OR place = $2)",
+        return []
+    rows = await connection.fetch(
+        # Notices of removal stay: a screen that was away when one was sent still needs it.
+        f"WITH gone AS (DELETE FROM stream_events WHERE {ITEM_OBJECT} = ANY($1::text[]) "
+        f"AND ($2::text IS NULL OR place = $2) AND data->>'action' IS DISTINCT FROM '{REMOVED}' "
+        "RETURNING id, kind, local, place, data, created_at) "
+        "SELECT DISTINCT ON (data->>'id') id, kind, local, place, data, created_at FROM gone "
+        "WHERE kind <> 'rsvp' AND data->>'id' IS NOT NULL "
+        "ORDER BY data->>'id', id DESC",
         object_ids,
         place,
     )
-    return int(result.rsplit(" ", 1)[-1])
+    return [from_row(row) for row in rows]
 
 
 async def latest_id(connection: DbConnection) -> int:
