@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from aiohttp import web
 
+from server.processing.remote_actors import ActorUnavailable
 from server.storage import stream
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
@@ -164,3 +166,31 @@ async def _refreshed(node: NetworkNode, neighbour: str) -> bool:
         "SELECT count(*) FROM suggestion_refreshes WHERE neighbour = $1", neighbour
     )
     return count == 1
+
+
+async def test_a_gone_neighbour_that_signs_again_is_back(network: LoopbackNetwork) -> None:
+    """A 410 for a while (a server being rebuilt) is not for ever: once the neighbour's signed
+    Follow comes again, it is answered, and deliveries reach it."""
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="florac's follow")
+
+    async with gone_in_place_of(florac):
+        # Mende looks Florac up (as before following it) and is told it is gone.
+        with pytest.raises(ActorUnavailable):
+            await mende.services.actors.refresh_actor(florac.place)
+    assert await marked_gone(mende, florac.place)
+    assert await follows_with(mende, florac.place) == 0
+
+    await florac.start()
+    await follow(florac, mende)
+    await wait_until(
+        lambda: accepted(florac, florac.place, mende.place), what="the Accept to reach florac"
+    )
+    assert not await marked_gone(mende, florac.place)
+
+
+async def marked_gone(node: NetworkNode, actor: str) -> bool:
+    return bool(await node.fetchval("SELECT gone FROM remote_actors WHERE uri = $1", actor))

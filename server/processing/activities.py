@@ -130,6 +130,10 @@ async def process_activity(
     if handler is None:
         log.debug("activity kept without effect", type=activity.activity_type)
         return
+    # Its signature verified, so its server still has it: a 410 we saw earlier (a server being
+    # rebuilt, a place re-created) no longer holds, and what we answer must reach it.
+    if await remote_actors.mark_alive(connection, activity.actor_uri):
+        log.info("actor marked gone signed again: delivering to it again", actor=activity.actor_uri)
     imported = await handler(connection, node, activity)
     if imported is Imported.NOTHING:
         return

@@ -132,6 +132,14 @@ async def mark_gone(connection: DbConnection, uri: str) -> bool:
     return result != "UPDATE 0"
 
 
+async def mark_alive(connection: DbConnection, uri: str) -> bool:
+    """An actor marked gone signed something again; True when it was marked gone."""
+    result: str = await connection.execute(
+        "UPDATE remote_actors SET gone = false WHERE uri = $1 AND gone", uri
+    )
+    return result != "UPDATE 0"
+
+
 async def forget_remote_actor(connection: DbConnection, uri: str) -> None:
     await connection.execute("DELETE FROM remote_actors WHERE uri = $1", uri)
     await connection.execute("DELETE FROM follows WHERE follower = $1 OR followed = $1", uri)
