@@ -125,6 +125,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    history_days: float = Field(
+        default=30.0,
+        ge=1,
+        le=3650,
+        description=(
+            "How long processed inbox activities, finished deliveries and the live stream's "
+            "history are kept; older ones are deleted by the workers."
+        ),
+    )
+
     inbox_origin_rate_per_second: float = Field(
         default=20.0, gt=0, description="Sustained inbox requests per second per sending server."
     )

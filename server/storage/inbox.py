@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from server.database import DbConnection
@@ -180,3 +181,15 @@ async def mark_failed_attempt(
 async def count_by_state(connection: DbConnection) -> dict[str, int]:
     rows = await connection.fetch("SELECT state, count(*) AS n FROM inbox_activities GROUP BY 1")
     return {row["state"]: row["n"] for row in rows}
+
+
+async def prune_processed(connection: DbConnection, older_than: datetime, limit: int) -> int:
+    """Delete up to `limit` activities processed (or given up on) before `older_than`; pending
+    ones stay whatever their age. Returns how many went."""
+    result: str = await connection.execute(
+        "DELETE FROM inbox_activities WHERE id IN (SELECT id FROM inbox_activities "
+        "WHERE state <> 'pending' AND coalesce(processed_at, received_at) < $1 LIMIT $2)",
+        older_than,
+        limit,
+    )
+    return int(result.rsplit(" ", 1)[-1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from server.database import DbConnection
@@ -215,3 +216,17 @@ async def page_of_public(
         offset,
     )
     return total, [json.loads(row["payload"]) for row in rows]
+
+
+async def prune_finished_deliveries(
+    connection: DbConnection, older_than: datetime, limit: int
+) -> int:
+    """Delete up to `limit` deliveries done or given up on before `older_than` (the outbox
+    itself stays: it is the actors' public outbox). Returns how many went."""
+    result: str = await connection.execute(
+        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
+        "WHERE state <> 'pending' AND finished_at < $1 LIMIT $2)",
+        older_than,
+        limit,
+    )
+    return int(result.rsplit(" ", 1)[-1])

@@ -95,3 +95,14 @@ async def forget_objects(
 async def latest_id(connection: DbConnection) -> int:
     value: int | None = await connection.fetchval("SELECT max(id) FROM stream_events")
     return value or 0
+
+
+async def prune(connection: DbConnection, older_than: datetime, limit: int) -> int:
+    """Delete up to `limit` stream items recorded before `older_than`. Returns how many went."""
+    result: str = await connection.execute(
+        "DELETE FROM stream_events WHERE id IN (SELECT id FROM stream_events "
+        "WHERE created_at < $1 LIMIT $2)",
+        older_than,
+        limit,
+    )
+    return int(result.rsplit(" ", 1)[-1])

@@ -14,6 +14,7 @@ from server.services import NodeServices
 from server.workers.backfill import BackfillWorker
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox import InboxWorker
+from server.workers.retention import prune_periodically
 from server.workers.suggestions import refresh_suggestions_periodically
 
 log = structlog.get_logger(__name__)
@@ -60,6 +61,9 @@ async def running_workers(services: NodeServices) -> AsyncIterator[None]:
                 services.pool, services.node, stop, settings.suggestions_refresh_hours * 3600
             ),
             name="suggestions-refresh",
+        ),
+        asyncio.create_task(
+            prune_periodically(services.pool, stop, settings.history_days), name="history-pruning"
         ),
     ]
     try:
