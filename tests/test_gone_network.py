@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from server.processing.remote_actors import ActorUnavailable
-from server.storage import stream
+from server.storage import backfill_jobs, stream
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call
@@ -194,3 +194,36 @@ async def test_a_gone_neighbour_that_signs_again_is_back(network: LoopbackNetwor
 
 async def marked_gone(node: NetworkNode, actor: str) -> bool:
     return bool(await node.fetchval("SELECT gone FROM remote_actors WHERE uri = $1", actor))
+
+
+async def test_a_backfill_that_finds_the_followed_actor_gone_ends_it_and_is_not_retried(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(mende, florac)
+    await wait_until(lambda: accepted(mende, mende.place, florac.place), what="mende's follow")
+    await wait_until(lambda: backfill_state(mende, florac.place, "done"), what="the backfill")
+
+    async with gone_in_place_of(florac) as asked:
+        # Our follow is accepted again (a repeated Accept): a new backfill reads Florac's id.
+        async with mende.pool.acquire() as connection:
+            await backfill_jobs.enqueue(connection, florac.place)
+        await wait_until(
+            lambda: backfill_state(mende, florac.place, "failed"), what="the backfill to end"
+        )
+        assert "GET /actors/place" in asked
+    assert await marked_gone(mende, florac.place)
+    assert await follows_with(mende, florac.place) == 0
+    attempts = await mende.fetchval(
+        "SELECT attempts FROM backfill_jobs WHERE followed = $1 AND state = 'failed'", florac.place
+    )
+    assert attempts == 1
+
+
+async def backfill_state(node: NetworkNode, followed: str, state: str) -> bool:
+    found = await node.fetchval(
+        "SELECT count(*) FROM backfill_jobs WHERE followed = $1 AND state = $2", followed, state
+    )
+    return bool(found)

@@ -21,6 +21,7 @@ from server.processing import objects
 from server.processing.context import NodeContext
 from server.processing.directory import refresh_suggestions
 from server.processing.publish import as_list
+from server.processing.remote_actors import ActorUnavailable
 from server.storage.inbox import ReceivedActivity
 
 log = structlog.get_logger(__name__)
@@ -35,6 +36,11 @@ class BackfillFailed(Exception):
     """The outbox could not be read; the job is retried later."""
 
 
+class FollowedGone(BackfillFailed):
+    """The followed actor's own id answered 410: it ended here as after its Delete of itself,
+    and there will never be anything to import."""
+
+
 async def fetch(node: NodeContext, url: Any, origin_of: str) -> dict[str, Any]:
     if node.fetcher is None or node.actors is None:
         raise BackfillFailed("this process cannot fetch")
@@ -47,6 +53,20 @@ async def fetch(node: NodeContext, url: Any, origin_of: str) -> dict[str, Any]:
     return fetched.data
 
 
+async def fetch_followed(node: NodeContext, followed: str) -> dict[str, Any]:
+    """The followed actor's document, through the directory, which tells a 410 of the id itself
+    (the actor is gone) from any other failure."""
+    if node.actors is None:
+        raise BackfillFailed("this process cannot fetch")
+    try:
+        return await node.actors.fetch_document(followed)
+    except ActorUnavailable as error:
+        if error.gone:
+            await node.actors.answered_gone(followed)
+            raise FollowedGone(str(error)) from None
+        raise BackfillFailed(str(error)) from None
+
+
 def items_of(page: dict[str, Any]) -> list[dict[str, Any]]:
     found = as_list(page.get("orderedItems")) or as_list(page.get("items"))
     return [item for item in found if isinstance(item, dict)]
@@ -54,7 +74,7 @@ def items_of(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def read_outbox(node: NodeContext, followed: str) -> list[dict[str, Any]]:
     """The outbox's embedded activities, newest first, within the caps."""
-    actor = await fetch(node, followed, followed)
+    actor = await fetch_followed(node, followed)
     collection = await fetch(node, actor.get("outbox"), followed)
     found = items_of(collection)
     page: Any = collection.get("first")

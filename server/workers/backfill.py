@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from server.processing.backfill import BackfillFailed, backfill
+from server.processing.backfill import BackfillFailed, FollowedGone, backfill
 from server.processing.context import NodeContext
 from server.storage import backfill_jobs
 from server.storage.backfill_jobs import BACKFILL_CHANNEL, BackfillJob
@@ -43,7 +43,7 @@ class BackfillWorker:
         try:
             imported = await backfill(self.pool, self.node, job.followed)
         except BackfillFailed as error:
-            give_up = job.attempts >= MAX_ATTEMPTS
+            give_up = isinstance(error, FollowedGone) or job.attempts >= MAX_ATTEMPTS
             log.warning("backfill failed", followed=job.followed, error=str(error), give_up=give_up)
             delay = FIRST_RETRY_SECONDS * 2 ** (job.attempts - 1)
             async with self.pool.acquire() as connection:
