@@ -276,3 +276,33 @@ async def test_received_addresses_are_plain_text_decoded_once(
     assert second["address"] == "1 & 2 place du Souvenir"
     assert third["address"]["name"] == 'Salle "B"'
     assert third["address"]["url"] == "https://visio.test/?a=1&amp;b=2"  # a URL is no text
+
+
+CALL = CallFields(kind="volunteers", title="Bénévoles pour la fête")
+CALL_URI = "https://florac.test/calls/benevoles"
+
+
+async def stored_call_title(connection: DbConnection) -> str:
+    title: str = await connection.fetchval("SELECT title FROM open_calls WHERE uri = $1", CALL_URI)
+    return title
+
+
+async def test_a_received_call_keeps_the_version_its_sender_stated(
+    connection: DbConnection,
+) -> None:
+    actor = "https://florac.test/actors/place"
+    dated = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+    async def receive(title: str, updated: datetime | None) -> bool:
+        fields = CallFields(kind=CALL.kind, title=title)
+        return await open_calls.upsert_remote(connection, CALL_URI, actor, fields, None, updated)
+
+    # First seen without any timestamp: a dated Update is taken, however its date compares with
+    # our clock (a sender whose clock is behind ours).
+    assert await receive("sans date", None)
+    assert await receive("datée", dated - timedelta(days=400))
+    assert await stored_call_title(connection) == "datée"
+    # Then an older dated version delivered late changes nothing; a newer one is taken.
+    assert await receive("plus récente", dated)
+    assert not await receive("en retard", dated - timedelta(days=1))
+    assert await stored_call_title(connection) == "plus récente"

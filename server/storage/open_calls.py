@@ -173,12 +173,15 @@ async def upsert_remote(
     columns = ", ".join(_FIELD_COLUMNS)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _FIELD_COLUMNS)
     written = await connection.fetchval(
-        f"INSERT INTO open_calls (uri, local, actor_uri, published_at, updated_at, {columns}) "
-        f"VALUES ($1, false, $2, coalesce($3, now()), coalesce($4, $3, now()), "
-        f"{_placeholders(5)}) "
-        f"ON CONFLICT (uri) DO UPDATE SET {updates}, updated_at = EXCLUDED.updated_at "
+        "INSERT INTO open_calls (uri, local, actor_uri, published_at, updated_at, remote_updated, "
+        f"{columns}) VALUES ($1, false, $2, coalesce($3, now()), coalesce($4, $3, now()), "
+        f"coalesce($4, $3), {_placeholders(5)}) "
+        f"ON CONFLICT (uri) DO UPDATE SET {updates}, updated_at = EXCLUDED.updated_at, "
+        "remote_updated = coalesce(EXCLUDED.remote_updated, open_calls.remote_updated) "
         "WHERE NOT open_calls.local AND open_calls.actor_uri = EXCLUDED.actor_uri "
-        "AND EXCLUDED.updated_at >= open_calls.updated_at "
+        # Versions are compared only as their sender stated them (none: the newest arrival wins).
+        "AND (EXCLUDED.remote_updated IS NULL OR open_calls.remote_updated IS NULL "
+        "OR EXCLUDED.remote_updated >= open_calls.remote_updated) "
         "RETURNING id",
         uri,
         actor_uri,
