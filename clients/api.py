@@ -37,6 +37,8 @@ def query_string(query: BaseModel) -> str:
             value = "true" if value else "false"
         parameters[name] = str(value)
     return "?" + urlencode(parameters) if parameters else ""
+
+
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 

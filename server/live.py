@@ -100,4 +100,3 @@ class LiveHub:
             finally:
                 with contextlib.suppress(OSError, asyncpg.InterfaceError):
                     await listener.remove_listener(STREAM_CHANNEL, on_notify)
-

@@ -84,9 +84,7 @@ def _spans_of(
     """The opening spans of one local date, exceptions first."""
     applying = [spec for spec in exceptions if isinstance(spec, dict) and _applies(spec, day)]
     chosen = applying or [
-        spec
-        for spec in weekly
-        if isinstance(spec, dict) and DAYS[day.weekday()] in _days(spec)
+        spec for spec in weekly if isinstance(spec, dict) and DAYS[day.weekday()] in _days(spec)
     ]
     return [span for span in map(_span, chosen) if span is not None]
 

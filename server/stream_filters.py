@@ -34,9 +34,9 @@ def matches(event: StreamEvent, wanted: StreamFilter) -> bool:
         wanted.kinds is None or event.kind in wanted.kinds,
         wanted.scope == "all" or (wanted.scope == "local") == event.local,
         wanted.place is None or event.place == wanted.place,
-        wanted.tag is None or wanted.tag.lower().lstrip("#") in {
-            tag.lstrip("#") for tag in as_strings(data.get("tags"))
-        },
+        wanted.tag is None
+        or wanted.tag.lower().lstrip("#")
+        in {tag.lstrip("#") for tag in as_strings(data.get("tags"))},
         wanted.category is None or wanted.category.lower() in as_strings(data.get("category")),
         wanted.q is None or wanted.q.lower() in json.dumps(data, ensure_ascii=False).lower(),
         near(data, wanted),

@@ -22,13 +22,16 @@ async def call(
     raw: bytes | None = None,
 ) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as session, session.request(
-        method,
-        f"http://127.0.0.1:{node.port}{path}",
-        json=body if raw is None else None,
-        data=raw,
-        headers=headers,
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method,
+            f"http://127.0.0.1:{node.port}{path}",
+            json=body if raw is None else None,
+            data=raw,
+            headers=headers,
+        ) as response,
+    ):
         return response.status, await response.json(content_type=None)
 
 
@@ -100,9 +103,7 @@ async def test_bad_requests_get_precise_errors_and_change_nothing(
     )
     assert status == 422
     assert "neither a URL nor a handle" in body["error"]
-    status, body = await call(
-        mende, "POST", "/api/v1/neighbours", token=token, raw=b"{not json"
-    )
+    status, body = await call(mende, "POST", "/api/v1/neighbours", token=token, raw=b"{not json")
     assert (status, body["error"]) == (400, "the body must be JSON")
     status, body = await call(
         mende, "POST", "/api/v1/neighbours", token=token,

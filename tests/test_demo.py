@@ -30,9 +30,10 @@ async def agenda_size(url: str, expected: int) -> bool:
 
 
 async def finds_person(url: str, skill: str, name: str) -> bool:
-    async with aiohttp.ClientSession() as session, session.get(
-        f"{url}/api/v1/people", params={"skill": skill}
-    ) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/api/v1/people", params={"skill": skill}) as reply,
+    ):
         body = await reply.json()
     items = body["items"] if isinstance(body, dict) else body
     return any(item.get("name") == name for item in items)

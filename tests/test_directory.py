@@ -64,9 +64,7 @@ def names(found: list[dict[str, Any]]) -> list[str | None]:
 
 async def follows_accepted(follower: NetworkNode, followed: NetworkNode) -> None:
     await follow(follower, followed)
-    await wait_until(
-        lambda: accepted(followed, follower.place, followed.place), what="the follow"
-    )
+    await wait_until(lambda: accepted(followed, follower.place, followed.place), what="the follow")
 
 
 async def lozere(network: LoopbackNetwork) -> tuple[NetworkNode, ...]:
@@ -136,9 +134,7 @@ async def test_the_directory_lists_searches_and_suggests(network: LoopbackNetwor
 
     # Services (all of them), kinds of space, free text; combined with distance.
     assert names(await places(mende, "services=fibre,visio-room")) == ["La Fabrique de Florac"]
-    assert names(await places(mende, "services=fibre&services=kitchen")) == [
-        "La Gare de Villefort"
-    ]
+    assert names(await places(mende, "services=fibre&services=kitchen")) == ["La Gare de Villefort"]
     assert {p["id"] for p in await places(mende, "services=FIBRE")} == {
         florac.place,
         villefort.place,
@@ -226,7 +222,6 @@ async def test_bad_directory_queries_are_refused(network: LoopbackNetwork) -> No
         session.get(f"http://127.0.0.1:{mende.port}/places?lat=x") as response,
     ):
         assert response.status == 422
-
 
 
 async def test_the_commands_list_places_and_people(network: LoopbackNetwork) -> None:

@@ -14,9 +14,10 @@ from tests.network import LoopbackNetwork, NetworkNode
 async def fetch(
     node: NetworkNode, path: str, accept: str = "application/activity+json"
 ) -> tuple[int, str, str]:
-    async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{node.port}{path}", headers={"Accept": accept}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{node.port}{path}", headers={"Accept": accept}) as response,
+    ):
         return response.status, response.headers.get("Content-Type", ""), await response.text()
 
 
@@ -71,9 +72,7 @@ async def test_webfinger_by_handle_and_by_url(network: LoopbackNetwork) -> None:
         assert content_type.startswith("application/jrd+json")
     jrd = await mende.get_json(f"/.well-known/webfinger?resource=acct:place@{domain}")
     assert jrd["subject"] == f"acct:place@{domain}"
-    assert {"rel": "self", "type": "application/activity+json", "href": mende.place} in jrd[
-        "links"
-    ]
+    assert {"rel": "self", "type": "application/activity+json", "href": mende.place} in jrd["links"]
     for resource, expected in (
         ("acct:place@elsewhere.example", 404),
         ("acct:nobody@" + str(domain), 404),

@@ -149,9 +149,10 @@ async def test_two_processes_fan_out_and_resume(tmp_path: Path, database_url: st
 async def test_the_wall_page_reads_the_stream_in_both_languages(network: LoopbackNetwork) -> None:
     mende = await network.add("mende")
     await network.start_all()
-    async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{mende.port}/wall"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{mende.port}/wall") as response,
+    ):
         assert response.status == 200
         assert response.content_type == "text/html"
         assert "connect-src 'self'" in response.headers["Content-Security-Policy"]

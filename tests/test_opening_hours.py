@@ -20,8 +20,13 @@ EXCEPTIONS: list[dict[str, Any]] = [
     # Bastille Day 2026 is a Tuesday: open 10:00-16:00 instead of 09:00-18:00.
     {"validFrom": "2026-07-14", "opens": "10:00:00", "closes": "16:00:00"},
     # A special opening on a Sunday.
-    {"validFrom": "2026-06-21", "validThrough": "2026-06-21", "opens": "14:00:00",
-     "closes": "20:00:00", "description": "Fête de la musique"},
+    {
+        "validFrom": "2026-06-21",
+        "validThrough": "2026-06-21",
+        "opens": "14:00:00",
+        "closes": "20:00:00",
+        "description": "Fête de la musique",
+    },
 ]
 
 

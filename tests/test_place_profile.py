@@ -206,6 +206,5 @@ async def test_an_actor_cannot_update_another_actors_profile(network: LoopbackNe
         await PlaceActorHandlers().updated(connection, services.node, impostor, document)
     assert await remote_place(mende, florac.place) is None
     assert (
-        await mende.fetchval("SELECT count(*) FROM remote_actors WHERE uri = $1", florac.place)
-        == 0
+        await mende.fetchval("SELECT count(*) FROM remote_actors WHERE uri = $1", florac.place) == 0
     )

@@ -79,7 +79,7 @@ async def test_stored_remote_addresses_become_characters_once(empty_database_url
                 "streetAddress": "2 rue de l'Église &amp;lt; bis",
                 "postalCode": "48400",  # as plain_text: no controls, no surrounding spaces
                 "addressLocality": "Florac & Trois-Rivières",
-                "addressRegion": '<Lozère> "48" \'Occitanie\'\u00a0!',
+                "addressRegion": "<Lozère> \"48\" 'Occitanie'\u00a0!",
                 # Other named entities and references to no character are left as text.
                 "addressCountry": "&eacute;tranger &#0; &#xD800; &#1114112; & co &",
             },

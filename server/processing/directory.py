@@ -72,8 +72,11 @@ def own_place(urls: NodeUrls, profile: PlaceProfile) -> RemotePlaceProfile:
         longitude=profile.longitude,
         timezone=profile.timezone,
         opening_hours=[
-            {"dayOfWeek": list(hours.days), "opens": hours.opens.isoformat(),
-             "closes": hours.closes.isoformat()}
+            {
+                "dayOfWeek": list(hours.days),
+                "opens": hours.opens.isoformat(),
+                "closes": hours.closes.isoformat(),
+            }
             for hours in profile.opening_hours
         ],
         opening_hours_exception=[

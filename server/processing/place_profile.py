@@ -51,9 +51,7 @@ async def current_profile(connection: DbConnection, *, for_update: bool = False)
     return PlaceProfile(name=actor.display_name if actor else PLACE)
 
 
-async def save_and_publish(
-    connection: DbConnection, urls: NodeUrls, profile: PlaceProfile
-) -> None:
+async def save_and_publish(connection: DbConnection, urls: NodeUrls, profile: PlaceProfile) -> None:
     """Store the profile and send the new Group to the followers, in the caller's transaction."""
     await place_profile.save_profile(
         connection, profile.model_dump(mode="json"), PLACE, text_as_html(profile.description)

@@ -39,9 +39,7 @@ class Pruned:
         return self.inbox_activities + self.deliveries + self.stream_items
 
 
-async def prune_batch(
-    pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BATCH
-) -> Pruned:
+async def prune_batch(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BATCH) -> Pruned:
     """One batch of each table, each in its own transaction."""
     older_than = datetime.now(UTC) - keep
     async with pool.acquire() as connection:
@@ -52,9 +50,7 @@ async def prune_batch(
         )
 
 
-async def prune_history(
-    pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BATCH
-) -> Pruned:
+async def prune_history(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BATCH) -> Pruned:
     """Batches until nothing older than `keep` is left to delete."""
     pruned = Pruned()
     while True:

@@ -80,6 +80,4 @@ def typed_text(text: str | None) -> str:
 def text_as_html(text: str) -> str:
     """A member's plain text as HTML paragraphs."""
     paragraphs = [part.strip() for part in text.replace("\r\n", "\n").split("\n\n")]
-    return "".join(
-        f"<p>{escape(part).replace(chr(10), '<br>')}</p>" for part in paragraphs if part
-    )
+    return "".join(f"<p>{escape(part).replace(chr(10), '<br>')}</p>" for part in paragraphs if part)

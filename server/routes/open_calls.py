@@ -30,6 +30,4 @@ async def open_call(request: web.Request) -> web.Response:
         return activity_json(
             {"@context": emitted_context(), **call_document(request.app[URLS], call)}
         )
-    return web.Response(
-        text=call_page(call), content_type="text/html", headers={"Vary": "Accept"}
-    )
+    return web.Response(text=call_page(call), content_type="text/html", headers={"Vary": "Accept"})

@@ -107,7 +107,7 @@ async def places_page(request: web.Request) -> web.Response:
         )
         body = f"<p>{escape(text['invalid'])}</p><ul>{problems}</ul>"
     inputs = "".join(
-        f'<label>{escape(text["near"] if name == "lat" else text.get(name, name))} '
+        f"<label>{escape(text['near'] if name == 'lat' else text.get(name, name))} "
         f'<input name="{name}" value="{escape(request.query.get(name, ""))}"></label> '
         for name in FORM_FIELDS
     )

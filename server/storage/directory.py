@@ -104,9 +104,7 @@ async def claim_due_refreshes(
     return [row["neighbour"] for row in rows]
 
 
-async def actors_of(
-    connection: DbConnection, uris: list[str]
-) -> dict[str, tuple[str, str | None]]:
+async def actors_of(connection: DbConnection, uris: list[str]) -> dict[str, tuple[str, str | None]]:
     """uri -> (kind, display name) of the stored remote actors among `uris`."""
     rows = await connection.fetch(
         "SELECT uri, kind, display_name FROM remote_actors WHERE uri = ANY($1::text[])", uris

@@ -27,9 +27,7 @@ class LocalActor:
         return self.visibility == "network"
 
 
-COLUMNS = (
-    "name, kind, display_name, summary, manually_approves_followers, discoverable, visibility"
-)
+COLUMNS = "name, kind, display_name, summary, manually_approves_followers, discoverable, visibility"
 
 
 async def upsert_local_actor(

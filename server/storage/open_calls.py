@@ -45,9 +45,8 @@ class StoredCall:
 
 _FIELD_COLUMNS = tuple(CallFields.__dataclass_fields__)
 NEXT_UPDATED = next_version("updated_at")
-_COLUMNS = (
-    "id, uri, local, token, actor_uri, published_at, updated_at, deleted_at, "
-    + ", ".join(_FIELD_COLUMNS)
+_COLUMNS = "id, uri, local, token, actor_uri, published_at, updated_at, deleted_at, " + ", ".join(
+    _FIELD_COLUMNS
 )
 
 

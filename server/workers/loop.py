@@ -53,4 +53,3 @@ async def run_claim_loop(
         finally:
             with contextlib.suppress(OSError, asyncpg.InterfaceError):
                 await listener.remove_listener(channel, on_notify)
-

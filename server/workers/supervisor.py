@@ -33,9 +33,7 @@ async def running_workers(services: NodeServices) -> AsyncIterator[None]:
     settings = services.settings
     poll = settings.worker_poll_seconds
     lease = settings.delivery_lease_seconds
-    inbox_worker = InboxWorker(
-        services.pool, services.node, poll_seconds=poll, lease_seconds=lease
-    )
+    inbox_worker = InboxWorker(services.pool, services.node, poll_seconds=poll, lease_seconds=lease)
     delivery_worker = DeliveryWorker(
         services.pool,
         services.fetcher,
