@@ -230,3 +230,18 @@ async def test_every_url_of_a_deleted_event_answers_410(network: LoopbackNetwork
     assert "Atelier couture" in text
     assert (await fetch(mende, "/events/never-was.ics", "text/calendar"))[0] == 404
     assert (await fetch(mende, "/events/never-was/participants", "text/html"))[0] == 404
+
+    # The API's numbered URLs too: reading, changing or deleting it again says it is gone.
+    token = await log_in(mende)
+    number = created["id"]
+    status, body = await call(mende, "GET", f"/api/v1/events/{number}", token=token)
+    assert (status, body["error"]) == (410, "event deleted"), body
+    assert body["fields"]["id"].startswith("deleted on ")
+    status, _ = await call(
+        mende, "PATCH", f"/api/v1/events/{number}", token=token, body={"name": "Encore"}
+    )
+    assert status == 410
+    assert (await call(mende, "DELETE", f"/api/v1/events/{number}", token=token))[0] == 410
+    assert (await fetch(mende, f"/api/v1/agenda/{number}.ics", "text/calendar"))[0] == 410
+    assert (await call(mende, "GET", f"/api/v1/events/{kept['id']}", token=token))[0] == 200
+    assert (await call(mende, "GET", "/api/v1/events/999999", token=token))[0] == 404

@@ -14,7 +14,7 @@ from server.appkeys import SERVICES, URLS
 from server.documents.agenda_page import agenda_page
 from server.documents.calendar import calendar
 from server.documents.feeds import agenda_feed, calls_feed
-from server.routes.api_events import event_out
+from server.routes.api_events import event_out, refuse_if_deleted
 from server.routes.api_registry import API
 from server.routes.api_support import ApiFailure, reply
 from server.routes.events import gone, local_event
@@ -134,6 +134,8 @@ async def get_agenda_event_ics(request: web.Request) -> web.Response:
         raise ApiFailure(404, "no such event")
     async with request.app[SERVICES].pool.acquire() as connection:
         item = await agenda.agenda_item(connection, int(raw))
+        if item is None:
+            await refuse_if_deleted(connection, int(raw))
     if item is None:
         raise ApiFailure(404, "no such event")
     return ics_response(calendar([item], item.event.fields.name), f"event-{item.event.id}.ics")

@@ -17,6 +17,7 @@ from schemas.api_events import (
     RsvpOut,
 )
 from server.appkeys import SERVICES
+from server.database import DbConnection
 from server.processing import events as event_processing
 from server.processing.rsvp import RsvpError, join_event, leave_event
 from server.routes.api_registry import API, current_account
@@ -84,11 +85,25 @@ def event_number(request: web.Request) -> int:
 
 
 async def find_event(request: web.Request, *, local: bool) -> StoredEvent:
+    number = event_number(request)
     async with request.app[SERVICES].pool.acquire() as connection:
-        found = await events.find_by_id(connection, event_number(request))
+        found = await events.find_by_id(connection, number)
+        if found is None:
+            await refuse_if_deleted(connection, number)
     if found is None or (local and not found.local):
         raise ApiFailure(404, "no such event" if found is None else "not an event of this place")
     return found
+
+
+async def refuse_if_deleted(connection: DbConnection, number: int) -> None:
+    """One of our events that was deleted is 410, not 404: a client learns it is gone for good."""
+    deleted = await events.find_deleted_by_id(connection, number)
+    if deleted is not None:
+        raise ApiFailure(
+            410,
+            "event deleted",
+            {"id": f"deleted on {deleted.deleted_at.isoformat(timespec='seconds')}"},
+        )
 
 
 def validated(raw: dict[str, Any]) -> EventIn:

@@ -28,6 +28,7 @@ ERROR_STATUSES = {
     "401": "Not logged in, or the token expired",
     "403": "The account's role does not allow this",
     "404": "No such resource",
+    "410": "The resource was deleted (an event of the place): it will not come back",
     "422": "Invalid input: `fields` names each failing field",
     "503": "The database is unavailable for now: retry after `Retry-After` seconds",
 }

@@ -222,8 +222,9 @@ async def delete_local(connection: DbConnection, event_id: int) -> datetime | No
     URL answers 410 with a Tombstone; when it was deleted, or None if it was not ours."""
     deleted: datetime | None = await connection.fetchval(
         """
-        WITH gone AS (DELETE FROM events WHERE id = $1 AND local RETURNING ap_id, token)
-        INSERT INTO deleted_events (ap_id, token) SELECT ap_id, token FROM gone RETURNING deleted_at
+        WITH gone AS (DELETE FROM events WHERE id = $1 AND local RETURNING id, ap_id, token)
+        INSERT INTO deleted_events (event_id, ap_id, token) SELECT id, ap_id, token FROM gone
+        RETURNING deleted_at
         """,
         event_id,
     )
@@ -239,6 +240,13 @@ class DeletedEvent:
 async def find_deleted_by_token(connection: DbConnection, token: str) -> DeletedEvent | None:
     row = await connection.fetchrow(
         "SELECT ap_id, deleted_at FROM deleted_events WHERE token = $1", token
+    )
+    return None if row is None else DeletedEvent(**dict(row))
+
+
+async def find_deleted_by_id(connection: DbConnection, event_id: int) -> DeletedEvent | None:
+    row = await connection.fetchrow(
+        "SELECT ap_id, deleted_at FROM deleted_events WHERE event_id = $1", event_id
     )
     return None if row is None else DeletedEvent(**dict(row))
 
