@@ -64,6 +64,7 @@ async def test_an_escaped_neighbour_name_is_its_characters_everywhere(
     assert [item["name"] for item in listed if item["actor"] == place.uri] == [NAME]
 
     status, _, body = await fetch(node, "/agenda")
+    assert status == 200
     page = body.decode()
     assert escape(NAME) in page  # Café &quot;A&quot; &amp; &lt;B&gt;
     assert "<B>" not in page
@@ -71,11 +72,13 @@ async def test_an_escaped_neighbour_name_is_its_characters_everywhere(
     assert "&amp;eacute;" not in page
 
     status, _, body = await fetch(node, "/agenda.ics")
+    assert status == 200
     (vevent,) = Calendar.from_ical(body).walk("VEVENT")
     assert str(vevent["X-MAILLAGE-PLACE"]) == NAME
     assert str(vevent["DESCRIPTION"]).startswith(NAME)
 
     status, _, body = await fetch(node, "/agenda.atom")
+    assert status == 200
     (entry,) = entries(body)
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == NAME
 

@@ -168,7 +168,8 @@ async def test_distance_now_paging_cancellation_and_dedupe(network: LoopbackNetw
     ]  # fmt: skip
 
     assert [i["name"] for i in await agenda(florac, "?now=true")] == ["Café numérique"]
-    # Running now near a point takes the cell index, not the range index: the same answer.
+    # Running now near a point (answered through the cell index, not the range index): the
+    # answer agrees with the one without a point.
     near_now = "?now=true&latitude=44.52&longitude=3.5&km=20"
     assert [i["name"] for i in await agenda(florac, near_now)] == ["Café numérique"]
     assert await agenda(florac, "?now=true&latitude=44.32&longitude=3.59&km=5") == []

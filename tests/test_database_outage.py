@@ -25,12 +25,14 @@ from tests.hostile import (
     HostileActor,
     deliver,
     hostile_server,
+    inbox_row_state,
     processed,
     rsa_key,
     start_node,
 )
 from tests.network import LoopbackNetwork, NetworkNode, loopback_network
 from tests.support import free_port, wait_until
+from tests.test_federation_network import follow_state
 
 
 class StoppableDatabase:
@@ -95,13 +97,6 @@ async def get(
         )
 
 
-async def follows_of(node: NetworkNode, follower: str) -> str | None:
-    state: str | None = await node.fetchval(
-        "SELECT state FROM follows WHERE follower = $1 AND followed = $2", follower, node.place
-    )
-    return state
-
-
 async def test_inbox_and_api_answer_503_while_the_database_is_down(
     outage_network: LoopbackNetwork, stoppable: StoppableDatabase
 ) -> None:
@@ -148,11 +143,12 @@ async def test_inbox_and_api_answer_503_while_the_database_is_down(
             return (await get(node, "/readyz"))[0] == 200
 
         await wait_until(ready, what="/readyz once the database is back")
-        assert await follows_of(node, eve.uri) is None, "a refused Follow must not be stored"
+        assert await inbox_row_state(node, follow["id"]) is None, "a refused Follow is not stored"
+        assert await follow_state(node, eve.uri, node.place) is None
         accepted = await deliver(node, eve, follow)
         assert accepted.status == 202, accepted
         assert await processed(node, follow["id"]) == "done"
-        assert await follows_of(node, eve.uri) == "accepted"
+        assert await follow_state(node, eve.uri, node.place) == "accepted"
 
 
 async def test_other_errors_stay_500() -> None:

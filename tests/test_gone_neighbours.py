@@ -18,7 +18,7 @@ from server.database import DbConnection
 from server.processing import follow_requests, live_feed
 from server.processing.activities import process_activity
 from server.processing.context import NodeContext
-from server.storage import directory, events, open_calls, outbox, remote_actors, stream
+from server.storage import directory, events, follows, open_calls, outbox, remote_actors, stream
 from server.storage.inbox import ReceivedActivity
 from server.urls import NodeUrls
 
@@ -51,13 +51,8 @@ async def add_remote_actor(
 async def add_follow(
     connection: asyncpg.Connection, follower: str, followed: str, state: str
 ) -> None:
-    await connection.execute(
-        "INSERT INTO follows (follower, followed, follow_activity_id, state) "
-        "VALUES ($1, $2, $3, $4)",
-        follower,
-        followed,
-        f"{follower}#follow-{followed}",
-        state,
+    await follows.record_follow(
+        connection, follower, followed, f"{follower}#follow-{followed}", state
     )
 
 

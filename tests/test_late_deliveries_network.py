@@ -17,13 +17,13 @@ from server.storage import events, follows, local_actors, participants
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
 from server.urls import NodeUrls
-from tests.network import LoopbackNetwork, NetworkNode
+from tests.network import LoopbackNetwork
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_events_network import answered, member, publish_event
 from tests.test_federation_network import accepted, follow
 from tests.test_open_calls import CALL
-from tests.test_unfollow_network import COMMON, START
+from tests.test_unfollow_network import COMMON, START, names_in_agenda
 
 NODE = NodeContext(NodeUrls("http://mende.test"))
 FLORAC = "https://florac.test/actors/place"
@@ -142,12 +142,6 @@ async def test_an_event_attributed_to_a_followed_actor_is_taken_from_its_sender(
     async with connection.transaction():
         await process_activity(connection, NODE, activity)
     assert await held(connection) == {event(1)["id"]}
-
-
-async def names_in_agenda(node: NetworkNode) -> set[str]:
-    status, body = await call(node, "GET", "/api/v1/agenda")
-    assert status == 200, body
-    return {item["name"] for item in body["items"]}
 
 
 async def test_a_neighbour_that_keeps_delivering_after_our_undo_is_not_imported_again(

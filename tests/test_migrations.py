@@ -100,7 +100,7 @@ async def test_stored_actor_names_become_characters_once(empty_database_url: str
     connection = await asyncpg.connect(empty_database_url)
     try:
         known = bundled_migrations()
-        ours = next(m for m in known if m.name == "plain_text_actor_names")
+        ours = next(m for m in known if m.name == "plain_text_names_and_addresses")
         await migrate(connection, [m for m in known if m.version < ours.version])
         names = {
             "escaped": "Caf&eacute; &quot;A&quot; &amp; &lt;B&gt; &#39;x&#x27;",

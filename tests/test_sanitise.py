@@ -208,7 +208,7 @@ async def test_stored_entities_become_characters_once(empty_database_url: str) -
                 ('neighbour', true, null, '{"name": "Tom &amp; Jerry"}')
             """
         )
-        # Only this migration: later ones (0016, 0017) decode other columns in their turn.
+        # Only this migration: a later one (0016) decodes other columns in its turn.
         assert await migrate(connection, [m for m in known if m.version <= ours.version]) == [ours]
 
         event = await connection.fetchrow("SELECT * FROM events")

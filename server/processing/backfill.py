@@ -54,17 +54,15 @@ async def fetch(node: NodeContext, url: Any, origin_of: str) -> dict[str, Any]:
 
 
 async def fetch_followed(node: NodeContext, followed: str) -> dict[str, Any]:
-    """The followed actor's document, through the directory, which tells a 410 of the id itself
-    (the actor is gone) from any other failure."""
+    """The followed actor's document, through the directory, which ends an actor whose id
+    answers 410 and tells that from any other failure."""
     if node.actors is None:
         raise BackfillFailed("this process cannot fetch")
     try:
-        return await node.actors.fetch_document(followed)
+        return await node.actors.fetch_actor_document(followed)
     except ActorUnavailable as error:
-        if error.gone:
-            await node.actors.answered_gone(followed)
-            raise FollowedGone(str(error)) from None
-        raise BackfillFailed(str(error)) from None
+        failure = FollowedGone if error.gone else BackfillFailed
+        raise failure(str(error)) from None
 
 
 def items_of(page: dict[str, Any]) -> list[dict[str, Any]]:

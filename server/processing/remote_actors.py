@@ -142,12 +142,7 @@ class RemoteActorDirectory:
         With `require_key`, an actor that does not list that key is not stored: a request
         naming a key nobody publishes must leave no row behind.
         """
-        try:
-            document = await self.fetch_document(uri)
-        except ActorUnavailable as error:
-            if error.gone:
-                await self.answered_gone(uri)
-            raise
+        document = await self.fetch_actor_document(uri)
         actor, _ = await self.store_actor_document(uri, document, require_key=require_key)
         if actor.kind == "Group":  # the directory keeps a place's details (imported here: cycle)
             from server.processing.directory import remember_place
@@ -169,6 +164,16 @@ class RemoteActorDirectory:
         self.keys.forget_actor(uri)  # a verification that ran meanwhile may have cached a key
         self._refreshed[uri] = datetime.now(UTC)
         return actor, keys
+
+    async def fetch_actor_document(self, uri: str) -> dict[str, Any]:
+        """The actor's document from its own id; a 410 there ends the actor here first (see
+        `answered_gone`), so every caller that looks an actor up learns it is gone the same way."""
+        try:
+            return await self.fetch_document(uri)
+        except ActorUnavailable as error:
+            if error.gone:
+                await self.answered_gone(uri)
+            raise
 
     async def answered_gone(self, uri: str) -> None:
         """The actor's own id answered 410: for an actor we know, the same as its Delete of

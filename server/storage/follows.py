@@ -86,9 +86,14 @@ async def remove_all_of(connection: DbConnection, actor: str) -> int:
 async def still_followed(connection: DbConnection, followed: str) -> bool:
     """Whether one of our actors still follows `followed` (accepted). Only our actors follow
     remote ones, so any accepted row naming a remote actor as followed is ours."""
+    return await accepted_follow_of_any(connection, [followed])
+
+
+async def accepted_follow_of_any(connection: DbConnection, actors: Sequence[str]) -> bool:
     found: bool = await connection.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM follows WHERE followed = $1 AND state = 'accepted')",
-        followed,
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE followed = ANY($1::text[]) "
+        "AND state = 'accepted')",
+        list(actors),
     )
     return found
 
@@ -123,12 +128,7 @@ async def any_followed(connection: DbConnection, actors: Sequence[str]) -> bool:
         FOLLOWED_LOCK_CLASS,
         sorted(set(actors)),
     )
-    found: bool = await connection.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM follows WHERE followed = ANY($1::text[]) "
-        "AND state = 'accepted')",
-        list(actors),
-    )
-    return found
+    return await accepted_follow_of_any(connection, actors)
 
 
 async def accepted_follower_inboxes(connection: DbConnection, followed: str) -> list[str]:

@@ -1,25 +1,20 @@
--- Received event addresses are now plain text, decoded once like names (0012): the parts of a
--- PostalAddress, a text address and the name of a VirtualLocation given as a Place's address
--- were stored as the peer sent them, so `Caf&eacute;`-style entities from peers that escape
--- stayed in the agenda, the .ics and our copies. Only imported events change: our own
--- addresses are typed by members and never encoded, and Place names were decoded already.
+-- Received names and addresses are now plain text decoded once, like the other received text
+-- (0012). Two kinds of column were stored as the peer sent them, so a peer that escapes
+-- (`Caf&eacute; &amp; co`) had its entities shown in the agenda, the feeds, the .ics, the API and
+-- the wall, each writer escaping them again:
+-- - `remote_actors.display_name`, and the neighbours' names on the live stream copied from it;
+-- - the addresses of imported events: the parts of a PostalAddress, a text address and the name
+--   of a VirtualLocation given as a Place's address. Our own addresses are typed by members and
+--   never encoded, and Place names were decoded already.
 --
 -- The decoding is one pass from left to right, as html.unescape does it, so "&amp;lt;" becomes
 -- the text "&lt;", never "<". It covers what peers that escape write: decimal and hexadecimal
 -- character references and &amp; &lt; &gt; &quot; &apos; &nbsp;. A reference to a control
--- character, a surrogate or no character at all, and any other named entity, is left as it
--- is: rows imported from now on are decoded by the importer (sanitise.plain_text) in full.
--- As plain_text does, control characters and surrounding spaces go.
---
--- Also: `remote_updated`, the version of an imported event as its sender stated it (its
--- `updated`, else `published`), compared by every later Create or Update of it so that an older
--- version arriving late changes nothing. Rows already stored have none and take the next
--- version, whatever it says.
+-- character, a surrogate or no character at all, and any other named entity, is left as it is:
+-- what is received from now on is decoded in full by sanitise.plain_text (and an actor is
+-- fetched again once its copy is a day old). As plain_text does, control characters and
+-- surrounding spaces go, and an actor name left empty becomes none.
 
-ALTER TABLE events ADD COLUMN remote_updated timestamptz;
-
--- The same decoder as 0016's: a migration cannot call another's temporary functions, and an
--- applied file never changes, so each carries its own.
 CREATE FUNCTION pg_temp.decoded(value text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT
     AS $$
@@ -77,6 +72,15 @@ CREATE FUNCTION pg_temp.plain(value text) RETURNS text
             regexp_replace(pg_temp.decoded(value), '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]', '', 'g'),
             E' \t\n\r\u00a0')
     $$;
+
+UPDATE remote_actors SET display_name = nullif(pg_temp.plain(display_name), '')
+WHERE display_name IS DISTINCT FROM nullif(pg_temp.plain(display_name), '');
+
+UPDATE stream_events SET data = jsonb_set(data, '{name}',
+        coalesce(to_jsonb(nullif(pg_temp.plain(data ->> 'name'), '')), 'null'::jsonb))
+WHERE kind = 'neighbour' AND jsonb_typeof(data) = 'object'
+    AND jsonb_typeof(data -> 'name') = 'string'
+    AND data ->> 'name' IS DISTINCT FROM nullif(pg_temp.plain(data ->> 'name'), '');
 
 -- The given text keys of a JSON object (the parts of a PostalAddress, a VirtualLocation's name).
 CREATE FUNCTION pg_temp.decoded_object(item jsonb, keys text[]) RETURNS jsonb
