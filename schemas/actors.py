@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from schemas.base import ASModel, IdRef, IdRefs, ManyOf, OneOrMany
 from schemas.objects import ASObject
@@ -30,6 +31,28 @@ class Multikey(ASModel):
     public_key_multibase: str
 
 
+def _readable(model: type[BaseModel]) -> Callable[[Any], Any]:
+    """Keep the entries of a key list that read as `model`: a key of a kind we do not know (a
+    `JsonWebKey2020`, a Multikey without its multibase) is skipped, not a reason to refuse the
+    whole actor."""
+
+    def keep(value: Any) -> Any:
+        entries = value if isinstance(value, list) else [] if value is None else [value]
+        readable = []
+        for entry in entries:
+            if isinstance(entry, str):
+                readable.append(entry)
+                continue
+            try:
+                model.model_validate(entry)
+            except ValidationError:
+                continue
+            readable.append(entry)
+        return readable
+
+    return keep
+
+
 class Endpoints(ASModel):
     shared_inbox: str | None = None
 
@@ -52,8 +75,12 @@ class Actor(ASObject):
     featured: str | None = None
     preferred_username: str | None = None
     endpoints: Endpoints | None = None
-    public_key: OneOrMany[PublicKey] = Field(default_factory=list)
-    assertion_method: OneOrMany[str | Multikey] = Field(default_factory=list)
+    public_key: Annotated[OneOrMany[PublicKey], BeforeValidator(_readable(PublicKey))] = Field(
+        default_factory=list
+    )
+    assertion_method: Annotated[OneOrMany[str | Multikey], BeforeValidator(_readable(Multikey))] = (
+        Field(default_factory=list)
+    )
     manually_approves_followers: bool | None = None
     discoverable: bool | None = None
     also_known_as: IdRefs = Field(default_factory=list)

@@ -382,7 +382,7 @@ async def test_inbox_and_icon_on_private_addresses_are_never_used(scene: Scene) 
     )
     assert await snapshot(scene.node) == before
 
-    scene.node.services.actors._refreshed.clear()
+    scene.node.services.actors.key_fetches.clear()
     scene.eve.publish(
         icon={"type": "Image", "url": f"{private}/../../etc/passwd.png"},
         image={"type": "Image", "url": f"{private}/header.png"},

@@ -1,13 +1,12 @@
 """Fetching and caching remote actors and their keys, with the ownership checks of SECURITY.md.
 
 A key is trusted for an actor only when that actor's own document, fetched from its own id, lists
-the key (row 5). A key that fails to verify triggers at most one refetch per window (row 19).
+the key (row 5). A key id we do not know, or one that fails to verify, triggers at most one
+refetch per window (row 19; `server.processing.actor_keys`).
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,24 +16,18 @@ import asyncpg
 
 from federation.fetcher import FetchError, HttpStatus, SafeFetcher, canonical_url
 from federation.hosts import canonical_host, origin_of, same_origin
-from federation.keys import KeyFormatError, PublicKey, public_key_from_pem
+from federation.keys import PublicKey
 from schemas.errors import SchemaError
 from schemas.parse import parse_actor
 from server.processing import follow_requests
+from server.processing.actor_keys import FetchedActor, KeyCache, KeyFetchMemory, published_keys
 from server.processing.sanitise import plain_text
 from server.processing.signing import RequestSigner
 from server.storage import remote_actors
 from server.storage.remote_actors import RemoteActor, RemoteKey
 
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
-REFRESH_WINDOW = timedelta(minutes=10)
 STALE_AFTER = timedelta(days=1)
-# Keys verified against are kept in memory, parsed, so a signed request costs no database round
-# trip and no PEM parsing. Entries expire so that a change made by another process (a `maillage
-# worker` forgetting a deleted actor, a refetch after a rotation) is seen within this time;
-# changes made by this process invalidate them at once.
-KEY_CACHE_SECONDS = 60.0
-KEY_CACHE_SIZE = 10_000
 
 
 class ActorUnavailable(Exception):
@@ -49,80 +42,12 @@ class ActorUnavailable(Exception):
 
 
 @dataclass
-class _CachedKey:
-    key: RemoteKey
-    expires: float
-    parsed: PublicKey | None = None
-
-
-class KeyCache:
-    """Bounded, expiring key_id -> stored key (and its parsed public key), indexed by owner."""
-
-    def __init__(
-        self,
-        max_entries: int = KEY_CACHE_SIZE,
-        ttl_seconds: float = KEY_CACHE_SECONDS,
-        clock: Any = time.monotonic,
-    ) -> None:
-        self.max_entries = max_entries
-        self.ttl_seconds = ttl_seconds
-        self._clock = clock
-        self._entries: OrderedDict[str, _CachedKey] = OrderedDict()
-        self._by_actor: dict[str, set[str]] = {}
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key_id: str) -> RemoteKey | None:
-        entry = self._entries.get(key_id)
-        if entry is None:
-            return None
-        if entry.expires <= self._clock():
-            self._drop(key_id)
-            return None
-        return entry.key
-
-    def put(self, key: RemoteKey) -> None:
-        self._drop(key.key_id)
-        self._entries[key.key_id] = _CachedKey(key, self._clock() + self.ttl_seconds)
-        self._by_actor.setdefault(key.actor_uri, set()).add(key.key_id)
-        while len(self._entries) > self.max_entries:
-            self._drop(next(iter(self._entries)))
-
-    def public_key(self, key: RemoteKey) -> PublicKey | str:
-        """The parsed key of a cached entry with the same PEM, parsed once; else the PEM."""
-        entry = self._entries.get(key.key_id)
-        if entry is None or entry.key.public_pem != key.public_pem:
-            return key.public_pem
-        if entry.parsed is None:
-            try:
-                entry.parsed = public_key_from_pem(key.public_pem)
-            except KeyFormatError:
-                return key.public_pem  # the verifier reports the unusable key itself
-        return entry.parsed
-
-    def forget_actor(self, actor_uri: str) -> None:
-        for key_id in list(self._by_actor.get(actor_uri, ())):
-            self._drop(key_id)
-
-    def _drop(self, key_id: str) -> None:
-        entry = self._entries.pop(key_id, None)
-        if entry is None:
-            return
-        owned = self._by_actor.get(entry.key.actor_uri)
-        if owned is not None:
-            owned.discard(key_id)
-            if not owned:
-                del self._by_actor[entry.key.actor_uri]
-
-
-@dataclass
 class RemoteActorDirectory:
     pool: asyncpg.Pool
     fetcher: SafeFetcher
     signer: RequestSigner
-    _refreshed: dict[str, datetime] = field(default_factory=dict)
     keys: KeyCache = field(default_factory=KeyCache)
+    key_fetches: KeyFetchMemory = field(default_factory=KeyFetchMemory)
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         try:
@@ -153,16 +78,20 @@ class RemoteActorDirectory:
     async def store_actor_document(
         self, uri: str, document: dict[str, Any], *, require_key: str | None = None
     ) -> tuple[RemoteActor, dict[str, str]]:
-        """Store `document`, just fetched from `uri` itself, with the keys it lists."""
+        """Store `document`, just fetched from `uri` itself, with the keys it lists.
+
+        Whatever the outcome, the keys it lists are remembered for the refetch window, so that
+        a request naming one of them needs no new fetch (and no refusal) even when this
+        document was fetched for a key it did not list.
+        """
         actor, keys = actor_from_document(uri, document)
+        self.key_fetches.remember(FetchedActor(uri, document, keys))
         if require_key is not None and require_key not in keys:
-            self._refreshed[uri] = datetime.now(UTC)
             raise ActorUnavailable(f"actor {uri} does not publish key {require_key}")
         self.keys.forget_actor(uri)
         async with self.pool.acquire() as connection, connection.transaction():
             await remote_actors.save_remote_actor(connection, actor, document, keys)
         self.keys.forget_actor(uri)  # a verification that ran meanwhile may have cached a key
-        self._refreshed[uri] = datetime.now(UTC)
         return actor, keys
 
     async def fetch_actor_document(self, uri: str) -> dict[str, Any]:
@@ -186,6 +115,7 @@ class RemoteActorDirectory:
     def forget_keys_of(self, actor_uri: str) -> None:
         """The actor was deleted or changed elsewhere in this process: drop its cached keys."""
         self.keys.forget_actor(actor_uri)
+        self.key_fetches.forget(actor_uri)
 
     def public_key(self, key: RemoteKey) -> PublicKey | str:
         """What to verify with: the parsed key when `key` is the cached one, else its PEM."""
@@ -218,32 +148,33 @@ class RemoteActorDirectory:
         if stored is not None:
             self.keys.put(stored)
             return stored
-        # Key churn (row 19): an unknown key id of an actor fetched within the window costs no
-        # new fetch; a genuinely rotated key is accepted once the window has passed.
+        listing = self.key_fetches.actor_listing(key_id)
+        if listing is not None:
+            # Fetched a moment ago for another key id, and it lists this one: keep it now.
+            _, keys = await self.store_actor_document(listing.uri, listing.document)
+            return self._found(key_id, listing.uri, keys)
+        # Key churn (row 19): an unknown key id costs at most one refetch per window.
         document_url, _ = urldefrag(key_id)
-        if self.recently_refreshed(document_url):
+        if not self.key_fetches.may_fetch_for_unknown_key(document_url):
             raise ActorUnavailable(f"actor {document_url} does not publish key {key_id}")
         document = await self.fetch_document(document_url)
         owner = owner_named_by(key_id, document_url, document)
-        if owner == document_url:
-            # The key id's document is the actor's own, fetched from its own id (row 5): it
-            # need not be fetched a second time.
-            _, keys = await self.store_actor_document(owner, document, require_key=key_id)
-        else:
-            owner_document = await self.fetch_document(owner)
-            _, keys = await self.store_actor_document(owner, owner_document, require_key=key_id)
+        if document.get("id") != owner:
+            # A separate key document: the owner must list the key in its own document, fetched
+            # from its own id (row 5). GoToSocial's `/main-key` answers the actor itself (a stub,
+            # refetched by its id by the fetcher), which needs no second fetch.
+            document = await self.fetch_document(owner)
+        _, keys = await self.store_actor_document(owner, document, require_key=key_id)
+        return self._found(key_id, owner, keys)
+
+    def _found(self, key_id: str, owner: str, keys: dict[str, str]) -> RemoteKey:
         found = RemoteKey(key_id, owner, keys[key_id], datetime.now(UTC))
         self.keys.put(found)
         return found
 
-    def recently_refreshed(self, uri: str) -> bool:
-        last = self._refreshed.get(uri)
-        return last is not None and datetime.now(UTC) - last < REFRESH_WINDOW
-
     async def refreshed_key(self, key_id: str, owner: str) -> RemoteKey | None:
         """After a failed verification: refetch the owner once per window (key rotation)."""
-        last = self._refreshed.get(owner)
-        if last is not None and datetime.now(UTC) - last < REFRESH_WINDOW:
+        if not self.key_fetches.may_refetch_after_failure(owner):
             return None
         await self.refresh_actor(owner)
         return await self.stored_key(key_id, owner)
@@ -268,6 +199,8 @@ def owner_named_by(key_id: str, document_url: str, document: dict[str, Any]) -> 
     if document.get("type") in ACTOR_TYPES:
         return str(document.get("id"))
     owner = document.get("owner") or document.get("controller")
+    if isinstance(owner, dict):
+        owner = owner.get("id")
     if not isinstance(owner, str):
         raise ActorUnavailable(f"key document {document_url} names no owner")
     if origin_of(owner) != origin_of(key_id):
@@ -287,11 +220,6 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         raise ActorUnavailable(f"{uri} is a {parsed.type}, not an actor")
     if not parsed.inbox or not same_origin(parsed.inbox, uri):
         raise ActorUnavailable(f"{uri} has no inbox on its own origin")
-    keys = {
-        key.id: key.public_key_pem
-        for key in parsed.public_key
-        if key.owner in (None, uri) and same_origin(key.id, uri)
-    }
     actor = RemoteActor(
         uri=uri,
         host=canonical_host(uri),
@@ -305,4 +233,4 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         gone=False,
         fetched_at=datetime.now(UTC),
     )
-    return actor, keys
+    return actor, published_keys(uri, parsed)
