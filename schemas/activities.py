@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from schemas.base import IdRef, OneOrMany, Single
+from schemas.base import First, IdRef, OneOrMany, Single
 from schemas.objects import ASObject
 
 if TYPE_CHECKING:
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 class Activity(ASObject):
-    # One actor only: a list of several would make "who signed this" ambiguous (SECURITY.md row 4).
-    actor: Single[IdRef]
+    # One actor: of a list (AS2 allows several, some servers wrap their one actor in a list) the
+    # first is the actor, the one whose key must sign (SECURITY.md row 4); the inbox stores the
+    # activity with that one only (`server.processing.incoming.with_one_actor`).
+    actor: First[IdRef]
     target: AnyRef | None = None
 
 

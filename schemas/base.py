@@ -89,6 +89,14 @@ def _single(value: Any) -> Any:
     return value
 
 
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        if not value:
+            raise ValueError("one value expected, got an empty list")
+        return value[0]
+    return value
+
+
 def _aware(value: datetime) -> datetime:
     # A timestamp without an offset is ambiguous; the fediverse means UTC by it.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -131,6 +139,8 @@ OneOrMany = Annotated[
 ManyOf = Annotated[list[T], BeforeValidator(_as_list)]
 # A functional property that peers sometimes wrap in a list of one.
 Single = Annotated[T, BeforeValidator(_single)]
+# A functional property some peers send as a list: the first value stands for it.
+First = Annotated[T, BeforeValidator(_first)]
 # A reference kept as the IRI alone.
 IdRef = Annotated[str, BeforeValidator(_id_of)]
 IdRefs = Annotated[list[IdRef], BeforeValidator(_as_list)]

@@ -7,8 +7,10 @@ only (tests/test_security_payloads.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -142,3 +144,45 @@ async def test_unknown_terms_and_types_are_ignored(scene: Scene) -> None:
         what="the follow with unknown terms to be recorded",
     )
     assert context_fetches(scene) == []
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["list of one id", "list of an embedded actor", "list of several"],
+)
+async def test_actor_as_an_array(scene: Scene, shape: str) -> None:
+    ana = scene.ana.uri
+    actor: list[Any] = {
+        "list of one id": [ana],
+        "list of an embedded actor": [{"type": "Person", "id": ana}],
+        "list of several": [ana, scene.server.url(EVIL, "/actors/someone-else")],
+    }[shape]
+    follow = {**scene.ana.activity("Follow", scene.node.place), "actor": actor}
+
+    answer = await deliver(scene.node, scene.ana, follow)
+
+    assert (answer.status, answer.error) == (202, None)
+    assert await processed(scene.node, follow["id"]) == "done"
+    assert await follow_state(scene.node, ana, scene.node.place) == "accepted"
+    # What is stored names one actor, the one that signed.
+    stored = await scene.node.fetchval(
+        "SELECT payload->'actor' FROM inbox_activities WHERE activity_id = $1", follow["id"]
+    )
+    assert json.loads(stored) == actor[0]
+
+
+async def test_the_first_actor_of_an_array_must_be_the_signer(scene: Scene) -> None:
+    mallory = HostileActor(scene.server, EVIL, "mallory", rsa_key(1))
+    mallory.publish()
+    follow = {
+        **scene.ana.activity("Follow", scene.node.place),
+        "actor": [mallory.uri, scene.ana.uri],
+    }
+
+    answer = await deliver(scene.node, scene.ana, follow)
+
+    assert (answer.status, answer.error) == (
+        401,
+        "the signing key does not belong to the activity's actor",
+    )
+    assert await follow_state(scene.node, mallory.uri, scene.node.place) is None

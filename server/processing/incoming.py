@@ -78,6 +78,17 @@ def required_text(payload: dict[str, Any], key: str) -> str:
     return value
 
 
+def with_one_actor(payload: dict[str, Any]) -> dict[str, Any]:
+    """`actor` as a list (AS2 allows several; some servers wrap their one actor in a list): the
+    first, an id or an embedded actor, is the activity's actor, and the signature must be its
+    (SECURITY.md row 4); the others are dropped from what we store, so nothing downstream reads
+    an actor that was not authenticated."""
+    actor = payload.get("actor")
+    if not isinstance(actor, list):
+        return payload
+    return {**payload, "actor": actor[0] if actor else None}
+
+
 def check_origins(payload: dict[str, Any], activity_id: str, actor: str) -> None:
     """Activity, embedded object and attribution share the actor's origin (SECURITY.md #9, #10)."""
     actor_origin = safe_origin(actor)
@@ -162,7 +173,7 @@ async def accept_incoming(
     writer: InboxWriter,
     request: IncomingRequest,
 ) -> Accepted:
-    payload = parse_body(request.body)
+    payload = with_one_actor(parse_body(request.body))
     activity_id = required_text(payload, "id")
     activity_type = required_text(payload, "type")
     actor = required_text(payload, "actor")
