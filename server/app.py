@@ -12,6 +12,7 @@ from server.config import Settings
 from server.live import LiveHub
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
+    activities,
     actors,
     agenda,
     api_accounts,
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
         agenda,
         events,
         open_calls,
+        activities,
         stream,
         pages,
         places_page,

@@ -230,3 +230,39 @@ async def prune_finished_deliveries(
         limit,
     )
     return int(result.rsplit(" ", 1)[-1])
+
+
+@dataclass(frozen=True)
+class PublishedActivity:
+    actor_name: str
+    activity_type: str
+    public: bool
+    payload: dict[str, Any]
+    object_deleted: bool  # the same actor published a Delete of its object afterwards
+
+
+async def find_published(connection: DbConnection, activity_id: str) -> PublishedActivity | None:
+    """One of our activities by its id, for serving it there."""
+    row = await connection.fetchrow(
+        """
+        SELECT a.actor_name, a.activity_type, a.public, a.payload,
+               EXISTS (
+                   SELECT 1 FROM outbox_activities d
+                   WHERE d.actor_name = a.actor_name AND d.id > a.id
+                     AND d.activity_type = 'Delete'
+                     AND coalesce(d.payload->'object'->>'id', d.payload->>'object')
+                         = coalesce(a.payload->'object'->>'id', a.payload->>'object')
+               ) AS object_deleted
+        FROM outbox_activities a WHERE a.activity_id = $1
+        """,
+        activity_id,
+    )
+    if row is None:
+        return None
+    return PublishedActivity(
+        actor_name=row["actor_name"],
+        activity_type=row["activity_type"],
+        public=row["public"],
+        payload=json.loads(row["payload"]),
+        object_deleted=row["object_deleted"],
+    )
