@@ -29,12 +29,22 @@ FOREIGN_CONTEXT: list[Any] = [
 
 @dataclass
 class Mailbox:
-    """Records every POST to one inbox path; answers 202 like a peer that stored it."""
+    """Records every POST to the inboxes routed to it, in arrival order, with the path; answers
+    202 like a peer that stored it, or first `refuse` answers of (status, headers) to POSTs of
+    the activity types in `refuse_types`."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    refuse: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    refuse_types: frozenset[str] = frozenset()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.received.append(json.loads(await request.read()))
+        activity = json.loads(await request.read())
+        if self.refuse and activity.get("type") in self.refuse_types:
+            status, headers = self.refuse.pop(0)
+            return web.Response(status=status, headers=headers)
+        self.received.append(activity)
+        self.paths.append(request.path)
         return web.Response(status=202)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ other servers publish (imported liberally, changed or removed only by their own 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,6 +142,7 @@ async def announce(
     payload: Any,
     *,
     seats_only: bool = False,
+    after: Mapping[str, int] | None = None,
 ) -> None:
     await publish(
         connection,
@@ -150,6 +152,7 @@ async def announce(
         to_followers=True,
         recipients=await remote_participants(connection, urls, event.id),
         seats_only=seats_only,
+        after=after,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from federation.hosts import canonical_host
@@ -30,11 +30,16 @@ async def publish(
     to_followers: bool,
     recipients: Iterable[str] = (),
     seats_only: bool = False,
+    after: Mapping[str, int] | None = None,
 ) -> int:
     """Store `activity` in the actor's outbox and queue its deliveries, in the caller's transaction.
 
-    `recipients` are remote actor ids that must be known (fetched) already; `seats_only` marks an
-    Update of an event that changed only its counts, for the live stream.
+    `recipients` are remote actor ids that must be known (fetched) already. Sent to the
+    followers too, it goes to each recipient's shared inbox when it has one, as to the
+    followers, so that a recipient who also follows gets it once; sent to them alone (a Follow,
+    an Accept), to their own inbox. `after` maps a recipient to an outbox activity that must
+    reach its server first. `seats_only` marks an Update of an event that changed only its
+    counts, for the live stream.
     """
     activity = {"@context": emitted_context(), **activity}
     activity.setdefault("id", new_activity_id(urls))
@@ -47,12 +52,16 @@ async def publish(
     inboxes: set[str] = set()
     if to_followers:
         inboxes.update(await follows.accepted_follower_inboxes(connection, urls.actor(actor_name)))
+    waits: dict[str, int] = {}
     for recipient in recipients:
         actor = await remote_actors.find_remote_actor(connection, recipient)
         if actor is not None and not actor.gone:
-            inboxes.add(actor.inbox)
+            inbox = actor.delivery_inbox if to_followers else actor.inbox
+            inboxes.add(inbox)
+            if after and recipient in after:
+                waits[inbox] = after[recipient]
     await outbox.add_deliveries(
-        connection, outbox_id, {url: canonical_host(url) for url in inboxes}
+        connection, outbox_id, {url: canonical_host(url) for url in inboxes}, waits
     )
     await live_feed.record(
         connection, activity, local=True, place=urls.actor(PLACE), seats_only=seats_only

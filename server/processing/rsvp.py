@@ -8,6 +8,7 @@ the member's RSVP.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -22,7 +23,7 @@ from server.documents.events import embedded_event
 from server.processing.context import NodeContext
 from server.processing.events import announce
 from server.processing.payloads import object_id_of
-from server.processing.publish import publish
+from server.processing.publish import as_list, publish
 from server.processing.remote_actors import ActorUnavailable
 from server.storage import events, local_actors, participants
 from server.storage.events import StoredEvent
@@ -54,35 +55,54 @@ def refusal(event: StoredEvent, seats_taken: int) -> str | None:
     return None
 
 
-async def recount(connection: DbConnection, urls: NodeUrls, event: StoredEvent, count: int) -> None:
+async def recount(
+    connection: DbConnection,
+    urls: NodeUrls,
+    event: StoredEvent,
+    count: int,
+    after: Mapping[str, int] | None = None,
+) -> None:
     """Record the event's new count; when it changed, send an `Update` of the event to its
     followers and remote participants, so that their copies show the seats left. A Join or
-    Leave that changes nothing (a repeated Join, a refused one) sends nothing."""
+    Leave that changes nothing (a repeated Join, a refused one) sends nothing. `after`: a
+    participant whose server must get another activity (the Accept of its Join) first."""
     changed = await events.set_participant_count(connection, event.id, count)
     if changed is not None:
         document = embedded_event(changed, urls.followers(PLACE))
-        await announce(connection, urls, "Update", changed, document, seats_only=True)
+        await announce(connection, urls, "Update", changed, document, seats_only=True, after=after)
 
 
 async def admit(
-    connection: DbConnection, urls: NodeUrls, event_ap_id: str, participant: str, join_id: str
+    connection: DbConnection,
+    urls: NodeUrls,
+    event_ap_id: str,
+    participant: str,
+    join_id: str,
+    join: dict[str, Any] | None = None,
 ) -> tuple[StoredEvent, str] | None:
     """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected').
 
-    Must run in a transaction: the event's row stays locked until it commits.
+    A remote `join` (the activity received) is answered here, before the `Update` of the
+    seats, which reaches the joiner's server only after that answer. Must run in a
+    transaction: the event's row stays locked until it commits.
     """
     event = await events.lock_local(connection, event_ap_id)
     if event is None:
         return None
     existing = await participants.find_participation(connection, event.id, participant)
     if existing is not None and existing.state == "accepted":
-        return event, "accepted"  # a repeated Join (or a redelivery) takes no second seat
+        # A repeated Join (or a redelivery) takes no second seat, and is accepted again.
+        if join is not None:
+            await answer_join(connection, urls, event, "accepted", join)
+        return event, "accepted"
     taken = await participants.count_accepted(connection, event.id)
     reason = refusal(event, taken)
     state = "rejected" if reason else "accepted"
     await participants.record_participation(connection, event.id, participant, join_id, state)
+    answer = None if join is None else await answer_join(connection, urls, event, state, join)
     if state == "accepted":
-        await recount(connection, urls, event, taken + 1)
+        after = None if answer is None else {participant: answer}
+        await recount(connection, urls, event, taken + 1, after)
     else:
         log.info("join refused", event_id=event_ap_id, participant=participant, reason=reason)
     return event, state
@@ -99,34 +119,63 @@ async def withdraw(
     return removed
 
 
+# Addressing copied from a received Join into our answer; more would only be echoed back.
+MAX_ECHOED_AUDIENCE = 50
+
+
+def embedded_join(join: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
+    """The Join as our Accept or Reject embeds it: its id, actor and object, and its audience
+    as received (`to`, `cc`, `audience`), since activitypub-express checks the embedded
+    object's audience; a Join that named none was addressed to the organiser, our place."""
+    embedded: dict[str, Any] = {
+        "id": join["id"],
+        "type": "Join",
+        "actor": join["actor"],
+        "object": event.ap_id,
+    }
+    for key in ("to", "cc", "audience"):
+        ids = [ref_id(value) for value in as_list(join.get(key))]
+        named = [value for value in ids if value is not None][:MAX_ECHOED_AUDIENCE]
+        if named:
+            embedded[key] = named
+    embedded.setdefault("to", [event.attributed_to])
+    return embedded
+
+
+def ref_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+async def answer_join(
+    connection: DbConnection, urls: NodeUrls, event: StoredEvent, state: str, join: dict[str, Any]
+) -> int:
+    """Accept or Reject the received `join`; the outbox id of the answer."""
+    return await publish(
+        connection,
+        urls,
+        PLACE,
+        {
+            "type": "Accept" if state == "accepted" else "Reject",
+            "to": [join["actor"]],
+            "object": embedded_join(join, event),
+        },
+        to_followers=False,
+        recipients=[join["actor"]],
+    )
+
+
 async def on_join(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
     event_ap_id = object_id_of(activity.payload)
     if event_ap_id is None or not node.urls.is_local(event_ap_id):
         return
+    join = {**activity.payload, "id": activity.activity_id, "actor": activity.actor_uri}
     outcome = await admit(
-        connection, node.urls, event_ap_id, activity.actor_uri, activity.activity_id
+        connection, node.urls, event_ap_id, activity.actor_uri, activity.activity_id, join
     )
     if outcome is None:
         log.info("join of an unknown event ignored", event_id=event_ap_id)
-        return
-    event, state = outcome
-    await publish(
-        connection,
-        node.urls,
-        PLACE,
-        {
-            "type": "Accept" if state == "accepted" else "Reject",
-            "to": [activity.actor_uri],
-            "object": {
-                "id": activity.activity_id,
-                "type": "Join",
-                "actor": activity.actor_uri,
-                "object": event.ap_id,
-            },
-        },
-        to_followers=False,
-        recipients=[activity.actor_uri],
-    )
 
 
 async def on_leave(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,14 +47,21 @@ async def store_published(
     return outbox_id
 
 
-async def add_deliveries(connection: DbConnection, outbox_id: int, inboxes: dict[str, str]) -> int:
-    """One row per distinct inbox (`inboxes` maps inbox URL to its canonical host)."""
+async def add_deliveries(
+    connection: DbConnection,
+    outbox_id: int,
+    inboxes: dict[str, str],
+    after: Mapping[str, int] | None = None,
+) -> int:
+    """One row per distinct inbox (`inboxes` maps inbox URL to its canonical host); the row of
+    an inbox in `after` waits until that outbox activity is no longer pending anywhere."""
     if not inboxes:
         return 0
+    waits = after or {}
     await connection.executemany(
-        "INSERT INTO deliveries (outbox_id, inbox_url, host) VALUES ($1, $2, $3) "
-        "ON CONFLICT (outbox_id, inbox_url) DO NOTHING",
-        [(outbox_id, url, host) for url, host in inboxes.items()],
+        "INSERT INTO deliveries (outbox_id, inbox_url, host, after_outbox_id) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (outbox_id, inbox_url) DO NOTHING",
+        [(outbox_id, url, host, waits.get(url)) for url, host in inboxes.items()],
     )
     await connection.execute("SELECT pg_notify($1, '')", DELIVERY_CHANNEL)
     return len(inboxes)
@@ -69,6 +77,9 @@ async def claim_due(connection: DbConnection, limit: int, lease_seconds: float) 
             WHERE d.state = 'pending' AND d.next_attempt_at <= now()
               AND (d.lease_until IS NULL OR d.lease_until < now())
               AND (h.circuit_open_until IS NULL OR h.circuit_open_until <= now())
+              AND (d.after_outbox_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM deliveries w
+                  WHERE w.outbox_id = d.after_outbox_id AND w.state = 'pending'))
             ORDER BY d.next_attempt_at, d.id
             LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
         UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2),
