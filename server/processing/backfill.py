@@ -22,6 +22,7 @@ from server.processing.context import NodeContext
 from server.processing.directory import refresh_suggestions
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
+from server.storage import follows
 from server.storage.inbox import ReceivedActivity
 
 log = structlog.get_logger(__name__)
@@ -73,7 +74,15 @@ def items_of(page: dict[str, Any]) -> list[dict[str, Any]]:
 async def read_outbox(node: NodeContext, followed: str) -> list[dict[str, Any]]:
     """The outbox's embedded activities, newest first, within the caps."""
     actor = await fetch_followed(node, followed)
-    collection = await fetch(node, actor.get("outbox"), followed)
+    outbox = actor.get("outbox")
+    if isinstance(outbox, dict):  # an embedded collection stands for its id
+        outbox = outbox.get("id")
+    if outbox is None:
+        # Not every actor has an outbox (ActivityPub requires one, some servers leave it out):
+        # nothing to import, and nothing to retry.
+        log.info("followed actor has no outbox", followed=followed)
+        return []
+    collection = await fetch(node, outbox, followed)
     found = items_of(collection)
     page: Any = collection.get("first")
     for _ in range(MAX_PAGES):
@@ -129,6 +138,9 @@ def deleted_ids(items: list[dict[str, Any]]) -> set[str]:
 
 async def backfill(pool: asyncpg.Pool, node: NodeContext, followed: str) -> int:
     """Import the followed actor's current objects; returns how many items were handed over."""
+    async with pool.acquire() as connection:
+        if not await follows.still_followed(connection, followed):
+            return 0  # unfollowed since the job was queued (its end removes pending jobs too)
     items = await read_outbox(node, followed)
     deleted = deleted_ids(items)
     now = datetime.now(UTC)

@@ -194,7 +194,8 @@ async def unfollow_remote(
 async def follow_ended(connection: DbConnection, followed: str) -> None:
     """One of our follows of `followed` ended: what it sent us leaves the agenda and the calls,
     unless another of our actors still follows it (see `events.delete_unfollowed`), and so does
-    their history on the live stream. Once nobody here follows it, its directory suggestions go.
+    their history on the live stream. Once nobody here follows it, its directory suggestions go,
+    and so does a backfill of it still waiting.
 
     Runs in the transaction that ended the follow, so the follow and its imports go together.
     """
@@ -204,6 +205,7 @@ async def follow_ended(connection: DbConnection, followed: str) -> None:
     await live_feed.withdraw(connection, [*dropped_events, *dropped_calls])
     if not await follows.still_followed(connection, followed):
         await directory.forget_neighbour(connection, followed)
+        await backfill_jobs.cancel_pending(connection, followed)
     if dropped_events or dropped_calls:
         log.info(
             "imports of an unfollowed actor dropped",

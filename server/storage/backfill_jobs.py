@@ -71,3 +71,11 @@ async def retry_later(
         error[:2000],
         give_up,
     )
+
+
+async def cancel_pending(connection: DbConnection, followed: str) -> None:
+    """Nobody here follows `followed` any more: its backfill is not wanted (a job already
+    running imports nothing, see `processing.backfill`)."""
+    await connection.execute(
+        "DELETE FROM backfill_jobs WHERE followed = $1 AND state = 'pending'", followed
+    )
