@@ -74,8 +74,11 @@ async def retry_later(
 
 
 async def cancel_pending(connection: DbConnection, followed: str) -> None:
-    """Nobody here follows `followed` any more: its backfill is not wanted (a job already
-    running imports nothing, see `processing.backfill`)."""
+    """Nobody here follows `followed` any more: its waiting backfill is not wanted. A job
+    running now (leased) keeps its row to record how it ended; it imports nothing, see
+    `processing.backfill`."""
     await connection.execute(
-        "DELETE FROM backfill_jobs WHERE followed = $1 AND state = 'pending'", followed
+        "DELETE FROM backfill_jobs WHERE followed = $1 AND state = 'pending' "
+        "AND (lease_until IS NULL OR lease_until < now())",
+        followed,
     )
