@@ -14,11 +14,15 @@ import asyncpg
 from federation.fetcher import FetchPolicy, SafeFetcher
 from server.config import Settings
 from server.lifecycle import open_pool
+from server.processing import reactions
 from server.processing.context import NodeContext
 from server.processing.inbox_writer import InboxWriter
 from server.processing.remote_actors import RemoteActorDirectory
 from server.processing.signing import RequestSigner
 from server.urls import NodeUrls
+
+# The actor directory tells what it learns of actors to the modules that react to it.
+REGISTERED_REACTIONS = reactions.REACTING_MODULES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,15 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from server.database import DbConnection
-from server.processing import aggregates, follow_requests, live_feed, objects, rsvp
+from server.processing import (
+    actor_lifecycle,
+    aggregates,
+    follow_requests,
+    live_feed,
+    objects,
+    reactions,
+    rsvp,
+)
 from server.processing.context import NodeContext
 from server.processing.objects import Imported
 from server.processing.payloads import object_id_of, object_type_of
@@ -22,6 +30,7 @@ from server.storage.inbox import Effectful, ReceivedActivity
 log = structlog.get_logger(__name__)
 
 REGISTERED_AGGREGATES = aggregates.AGGREGATE_MODULES
+REGISTERED_REACTIONS = reactions.REACTING_MODULES
 
 Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[Imported | None]]
 
@@ -69,7 +78,7 @@ async def on_delete(
     for handlers in objects.all_handlers():
         await handlers.deleted(connection, node, activity, target)
     if target == activity.actor_uri:
-        await follow_requests.actor_gone(connection, activity.actor_uri)
+        await actor_lifecycle.actor_gone(connection, activity.actor_uri)
         await remote_actors.forget_remote_actor(connection, activity.actor_uri)
         if node.actors is not None:
             node.actors.forget_keys_of(activity.actor_uri)

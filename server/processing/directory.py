@@ -23,6 +23,7 @@ from schemas.errors import SchemaError
 from schemas.parse import parse_actor
 from server.database import DbConnection
 from server.opening_hours import is_open
+from server.processing import actor_lifecycle
 from server.processing.context import NodeContext
 from server.processing.place_profile import current_profile, remote_place_from
 from server.processing.publish import as_list
@@ -44,8 +45,11 @@ MAX_SUGGESTED_FETCHES = 20
 MAX_REFRESHES_PER_ROUND = 20
 
 
+@actor_lifecycle.on_actor_fetched
 async def remember_place(pool: asyncpg.Pool, uri: str, document: dict[str, Any]) -> None:
-    """A Group actor document was just fetched from its id: keep its place details."""
+    """An actor document was just fetched from its id: a Group's place details are kept."""
+    if document.get("type") != "Group":
+        return
     try:
         group = parse_actor(document)
     except (SchemaError, ValidationError) as error:

@@ -9,7 +9,7 @@ import structlog
 
 from federation.hosts import canonical_host
 from server.database import DbConnection
-from server.processing import live_feed
+from server.processing import actor_lifecycle, live_feed
 from server.processing.context import NodeContext
 from server.processing.publish import publish
 from server.storage import (
@@ -215,6 +215,7 @@ async def follow_ended(connection: DbConnection, followed: str) -> None:
         )
 
 
+@actor_lifecycle.on_actor_gone
 async def actor_gone(connection: DbConnection, actor_uri: str) -> None:
     """`actor_uri` no longer exists: it deleted itself, or its own inbox or id answered 410.
 

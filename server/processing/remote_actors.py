@@ -19,7 +19,7 @@ from federation.hosts import canonical_host, origin_of, same_origin
 from federation.keys import PublicKey
 from schemas.errors import SchemaError
 from schemas.parse import parse_actor
-from server.processing import follow_requests
+from server.processing import actor_lifecycle
 from server.processing.actor_keys import FetchedActor, KeyCache, KeyFetchMemory, published_keys
 from server.processing.sanitise import plain_text
 from server.processing.signing import RequestSigner
@@ -69,10 +69,7 @@ class RemoteActorDirectory:
         """
         document = await self.fetch_actor_document(uri)
         actor, _ = await self.store_actor_document(uri, document, require_key=require_key)
-        if actor.kind == "Group":  # the directory keeps a place's details (imported here: cycle)
-            from server.processing.directory import remember_place
-
-            await remember_place(self.pool, uri, document)
+        await actor_lifecycle.actor_fetched(self.pool, uri, document)
         return actor
 
     async def store_actor_document(
@@ -110,7 +107,7 @@ class RemoteActorDirectory:
         leaves nothing behind."""
         async with self.pool.acquire() as connection, connection.transaction():
             if await remote_actors.mark_gone(connection, uri):
-                await follow_requests.actor_gone(connection, uri)
+                await actor_lifecycle.actor_gone(connection, uri)
 
     def forget_keys_of(self, actor_uri: str) -> None:
         """The actor was deleted or changed elsewhere in this process: drop its cached keys."""
