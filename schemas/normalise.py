@@ -68,6 +68,13 @@ def normalise_document(document: dict[str, Any]) -> dict[str, Any]:
     return _normalise_object(document, _DEFAULT_PREFIXES)
 
 
+def type_name(value: Any) -> str | None:
+    """The one type name our processing dispatches on: `as:Create` -> `Create`, and of several
+    types (`["Event", "mz:Event"]`) the first we know, else the first given."""
+    name = _normalise_type(value, _DEFAULT_PREFIXES)
+    return name if isinstance(name, str) and name else None
+
+
 def compact_term(name: str, prefixes: dict[str, str] = _DEFAULT_PREFIXES) -> str:
     """`schema:PostalAddress` -> `PostalAddress`; unknown names come back unchanged."""
     for namespace, local_prefix in _NAMESPACE_PREFIX.items():

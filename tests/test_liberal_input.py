@@ -186,3 +186,28 @@ async def test_the_first_actor_of_an_array_must_be_the_signer(scene: Scene) -> N
         "the signing key does not belong to the activity's actor",
     )
     assert await follow_state(scene.node, mallory.uri, scene.node.place) is None
+
+
+@pytest.mark.parametrize("kind", ["as:Follow", ["Follow"], ["Follow", "https://x.example/ns#Ask"]])
+async def test_type_with_a_prefix_or_as_a_list(scene: Scene, kind: object) -> None:
+    follow = {**scene.ana.activity("Follow", scene.node.place), "type": kind}
+
+    answer = await deliver(scene.node, scene.ana, follow)
+
+    assert (answer.status, answer.error) == (202, None)
+    assert await processed(scene.node, follow["id"]) == "done"
+    assert await follow_state(scene.node, scene.ana.uri, scene.node.place) == "accepted"
+
+
+@pytest.mark.parametrize("kind", ["as:Create", ["Create", "Thing"]])
+async def test_a_type_spelt_otherwise_is_checked_as_the_type_it_is(
+    scene: Scene, kind: object
+) -> None:
+    """The origin checks see the type the handlers act on (SECURITY.md row 9)."""
+    foreign = {**scene.ana.note(), "id": scene.server.url("liar.test", "/notes/1")}
+    create = {**scene.ana.activity("Create", foreign), "type": kind}
+
+    answer = await deliver(scene.node, scene.ana, create)
+
+    assert answer.status == 400
+    assert answer.error == "the embedded object is not on the actor's origin"

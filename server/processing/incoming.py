@@ -17,6 +17,7 @@ import structlog
 from federation.hosts import canonical_host, origin_of
 from federation.signatures import SignatureError, VerifiedSignature, prepare_verification
 from schemas.errors import UntrustedJsonError
+from schemas.normalise import type_name
 from schemas.untrusted import DEFAULT_LIMITS, check_untrusted
 from server.processing.inbox_writer import InboxWriter
 from server.processing.payloads import object_id_of
@@ -79,14 +80,25 @@ def required_text(payload: dict[str, Any], key: str) -> str:
 
 
 def with_one_actor(payload: dict[str, Any]) -> dict[str, Any]:
-    """`actor` as a list (AS2 allows several; some servers wrap their one actor in a list): the
+    """The activity as we store and check it: one actor and one type name each.
+
+    `actor` as a list (AS2 allows several; some servers wrap their one actor in a list): the
     first, an id or an embedded actor, is the activity's actor, and the signature must be its
-    (SECURITY.md row 4); the others are dropped from what we store, so nothing downstream reads
-    an actor that was not authenticated."""
-    actor = payload.get("actor")
-    if not isinstance(actor, list):
-        return payload
-    return {**payload, "actor": actor[0] if actor else None}
+    (SECURITY.md row 4); the others are dropped, so nothing downstream reads an actor that was
+    not authenticated. `type` (the activity's and its embedded object's) as a list or with a
+    prefix (`as:Create`) becomes the one name processing dispatches on, so that the origin
+    checks below see the type the handlers will act on.
+    """
+    head = dict(payload)
+    actor = head.get("actor")
+    if isinstance(actor, list):
+        head["actor"] = actor[0] if actor else None
+    if "type" in head:
+        head["type"] = type_name(head["type"])
+    target = head.get("object")
+    if isinstance(target, dict) and "type" in target:
+        head["object"] = {**target, "type": type_name(target["type"])}
+    return head
 
 
 def check_origins(payload: dict[str, Any], activity_id: str, actor: str) -> None:
