@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from federation.keys import PrivateKey, ed25519_public_key_to_multibase, public_key_to_pem
 from federation.signatures import Scheme, signed_request_headers
+from server.processing.actor_keys import FetchedActor, KeyFetchMemory
 from tests.hostile import (
     EVIL,
     Answer,
@@ -221,3 +222,47 @@ async def test_rotation_to_a_new_key_id(scene: Scene) -> None:
         "SELECT string_agg(key_id, ' ' ORDER BY key_id) FROM remote_keys"
     )
     assert stored == f"{ana.uri} {new_id}"  # the old key is gone with the old document
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_refetch_per_window_then_again() -> None:
+    clock = Clock()
+    memory = KeyFetchMemory(window_seconds=600, clock=clock)
+    url = "https://a.example/actors/ana"
+    assert memory.may_fetch_for_unknown_key(url)  # first contact
+    assert memory.may_fetch_for_unknown_key(url)  # the one refetch
+    assert not memory.may_fetch_for_unknown_key(url)
+    assert not memory.may_refetch_after_failure(url)
+    clock.now += 601
+    assert memory.may_refetch_after_failure(url)
+    assert not memory.may_fetch_for_unknown_key(url)
+    clock.now += 601
+    assert memory.may_fetch_for_unknown_key(url)  # long after: one refetch again, not two
+    assert not memory.may_fetch_for_unknown_key(url)
+
+
+def test_remembered_keys_expire_with_the_window() -> None:
+    clock = Clock()
+    memory = KeyFetchMemory(window_seconds=600, clock=clock)
+    ana = "https://a.example/actors/ana"
+    memory.remember(FetchedActor(ana, {"id": ana}, {f"{ana}#main-key": "PEM"}))
+    assert memory.actor_listing(f"{ana}#main-key") is not None
+    assert memory.actor_listing(f"{ana}#other") is None
+    clock.now += 600
+    assert memory.actor_listing(f"{ana}#main-key") is None
+
+
+def test_remembered_documents_are_bounded() -> None:
+    memory = KeyFetchMemory(max_entries=2)
+    for index in range(3):
+        uri = f"https://a.example/actors/{index}"
+        memory.remember(FetchedActor(uri, {"id": uri}, {f"{uri}#k": "PEM"}))
+    assert memory.actor_listing("https://a.example/actors/0#k") is None
+    assert memory.actor_listing("https://a.example/actors/2#k") is not None

@@ -178,7 +178,8 @@ class KeyFetchMemory:
         """Whether to fetch `url` for a key id we do not hold (and count it if so)."""
         if self._within_window(self._refetched, url):
             return False
-        self._note(self._refetched if self._within_window(self._seen, url) else self._seen, url)
+        # Fetched before (for whatever reason, however long ago): this one is a refetch.
+        self._note(self._refetched if url in self._seen else self._seen, url)
         return True
 
     def may_refetch_after_failure(self, url: str) -> bool:
