@@ -28,6 +28,8 @@ from tests.hostile import (
 )
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
+from tests.test_api_neighbours import call, log_in
+from tests.test_events_network import member
 
 
 @dataclass
@@ -211,3 +213,33 @@ async def test_a_type_spelt_otherwise_is_checked_as_the_type_it_is(
 
     assert answer.status == 400
     assert answer.error == "the embedded object is not on the actor's origin"
+
+
+async def test_a_member_joins_an_event_whose_documents_name_an_unknown_context(
+    scene: Scene,
+) -> None:
+    """Fedify 2 and GoToSocial name their context in the event and its organiser too."""
+    event_id = scene.server.url(EVIL, "/events/1")
+    scene.server.serve_json(
+        EVIL,
+        "/events/1",
+        {
+            "@context": [*FOREIGN_CONTEXT, scene.context_url],
+            "id": event_id,
+            "type": "Event",
+            "name": "Apéro",
+            "startTime": "2027-01-15T18:00:00Z",
+            "attributedTo": scene.ana.uri,
+        },
+    )
+    admin = await log_in(scene.node)
+    joiner = await member(scene.node, admin, "camille")
+
+    status, body = await call(
+        scene.node, "POST", "/api/v1/events/rsvp", token=joiner, body={"event": event_id}
+    )
+
+    assert (status, body) == (202, {"event": event_id, "state": "pending"})
+    [join] = await scene.mailbox.wait_for("Join")
+    assert join["object"] == event_id
+    assert context_fetches(scene) == []
