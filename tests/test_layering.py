@@ -1,8 +1,12 @@
-"""What import-linter cannot express: `federation` and `schemas` never import aiohttp's server."""
+"""What import-linter cannot express: `federation` and `schemas` never import aiohttp's server;
+the services wire every reaction to facts about remote actors."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +43,20 @@ def test_the_check_sees_a_server_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from aiohttp import web\n", encoding="utf-8")
     assert "aiohttp.web" in imported_modules(sample)
+
+
+def test_the_services_wire_every_reaction_to_actor_facts() -> None:
+    """The actor directory announces facts; the services import the modules that react. Checked
+    in a fresh interpreter: in this one, the test harness has imported every module already."""
+    probe = (
+        "import json, server.services\n"
+        "from server.processing import actor_lifecycle\n"
+        "print(json.dumps(actor_lifecycle.reactions()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == {
+        "actor gone": ["server.processing.follow_requests.actor_gone"],
+        "actor fetched": ["server.processing.directory.remember_place"],
+    }

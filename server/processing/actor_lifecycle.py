@@ -42,6 +42,14 @@ def on_actor_fetched(listener: ActorFetched) -> ActorFetched:
     return listener
 
 
+def reactions() -> dict[str, list[str]]:
+    """Who reacts to what (module.function), for tests and for a reader wondering."""
+    return {
+        "actor gone": [f"{f.__module__}.{f.__qualname__}" for f in _gone],
+        "actor fetched": [f"{f.__module__}.{f.__qualname__}" for f in _fetched],
+    }
+
+
 async def actor_gone(connection: DbConnection, actor_uri: str) -> None:
     """`actor_uri` deleted itself, or its own id or inbox answered 410: every reaction runs in
     the caller's transaction. Call it before forgetting the actor (reactions read its row)."""
