@@ -1,12 +1,17 @@
-"""A pytest harness for the independent Fedify peer in `../shared/peers/fedify`.
+"""A pytest harness for the independent Fedify peers in `tests/peers/`, two generations of Fedify.
 
-The peer is a small Node program (`peer.mjs`) built on the Fedify framework: a strict, independent
-ActivityPub server with a JSON control API (see the top of peer.mjs). This module
+Each peer is a small Node program (`peer.mjs`) built on the Fedify framework: a strict, independent
+ActivityPub server with a JSON control API (see the top of peer.mjs). Two generations are kept:
+`tests/peers/fedify` (Fedify 1.x, runs on the machine's Node 20+) and `tests/peers/fedify-2x`
+(Fedify 2.x, the line Hollo and Ghost run; it needs Node 22, which `tests/peers/node22` installs
+from npm as the `node` package). This module
 
-- installs it once per content hash into a cache folder outside the repository (`npm ci`),
+- installs them once per content hash into a cache folder outside the repository (`npm ci`, see
+  tests/npm_install.py),
 - starts peers as subprocesses on free loopback ports and waits for them to answer,
 - wraps the control API in async methods (aiohttp client),
-- offers the fixtures `fedify_install` (session) and `fedify_peer_factory` (per test).
+- offers the fixtures `fedify_install` (session, parametrised over both generations: every test
+  that uses a peer runs once with each) and `fedify_peer_factory` (per test).
 
 Tests use the fixtures by binding them in the test module, where pytest finds them (a plain
 `from ... import fedify_peer_factory` works too, but ruff then reports F811 on every test that
@@ -21,11 +26,8 @@ takes the fixture as a parameter):
     async def test_something(fedify_peer_factory: FedifyPeerFactory) -> None:
         bob = await fedify_peer_factory(name="bob", spec="rfc9421", secure=True)
 
-Or, suite-wide, tests/conftest.py imports them:
-`from tests.fedify_peer import fedify_install, fedify_peer_factory  # noqa: F401`.
-
-When node/npm or the shared folder are missing, or `npm ci` fails, tests that need the peer are
-skipped, unless the environment variable CI is "true": CI must run the interop tests, so they fail.
+When node or npm are missing, or `npm ci` fails, tests that need a peer are skipped, unless the
+environment variable CI is "true": CI must run the interop tests, so they fail.
 """
 
 from __future__ import annotations
@@ -33,8 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NoReturn, Protocol
@@ -52,14 +52,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.support import free_port
+from tests.npm_install import FedifyUnavailable, cache_root, install_peer
+from tests.support import REPO_ROOT, free_port
 
-PEER_SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "peers" / "fedify"
-# What decides whether a cached install is still good: the dependencies and the program.
-HASHED_FILES = ("package-lock.json", "package.json", "peer.mjs")
+PEERS = REPO_ROOT / "tests" / "peers"
 REQUIRED_FILES = ("package.json", "package-lock.json", "peer.mjs")
-COMPLETE_MARKER = ".maillage-install-complete"
-NPM_CI_TIMEOUT = 240.0  # below pytest-timeout's 300 s, which also covers fixture setup
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 CONTROL_TIMEOUT = 30.0
@@ -68,13 +65,32 @@ SPECS = ("rfc9421", "draft-cavage-http-signatures-12")
 Json = Any
 Entry = dict[str, Any]
 
+__all__ = ["FedifyUnavailable", "install_peer"]  # re-exported for the harness tests
 
-class FedifyUnavailable(Exception):
-    """The peer cannot run on this machine; `reason` says why."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+@dataclass(frozen=True)
+class Generation:
+    """One generation of Fedify: the peer's folder, and the Node runtime it needs from npm."""
+
+    name: str
+    source: Path
+    runtime: Path | None  # an npm folder whose `node` package gives the Node to run it; None: PATH
+
+
+GENERATIONS = (
+    Generation("fedify1", PEERS / "fedify", None),
+    Generation("fedify2", PEERS / "fedify-2x", PEERS / "node22"),
+)
+NODE_FROM_NPM = "node_modules/.bin/node"
+
+
+@dataclass(frozen=True)
+class PeerInstall:
+    """An installed peer: its folder (node_modules inside) and the `node` that runs it."""
+
+    generation: str
+    folder: Path
+    node: str
 
 
 class FedifyPeerError(Exception):
@@ -98,7 +114,7 @@ def ci_requires_interop(env: Mapping[str, str]) -> bool:
 def unavailable_reason(
     *,
     which: Callable[[str], str | None] = shutil.which,
-    source: Path = PEER_SOURCE,
+    source: Path = GENERATIONS[0].source,
 ) -> str | None:
     """Why the peer cannot be installed or run here, or None when the prerequisites are met."""
     if which("node") is None:
@@ -106,7 +122,7 @@ def unavailable_reason(
     if which("npm") is None:
         return "the Fedify interop peer needs `npm` on PATH, and it was not found"
     if not source.is_dir():
-        return f"the Fedify interop peer's folder {source} does not exist (no ../shared checkout?)"
+        return f"the Fedify interop peer's folder {source} does not exist"
     missing = [name for name in REQUIRED_FILES if not (source / name).is_file()]
     if missing:
         return f"the Fedify interop peer's folder {source} lacks {', '.join(missing)}"
@@ -128,127 +144,39 @@ def skip_or_fail(reason: str, env: Mapping[str, str] | None = None) -> NoReturn:
 
 
 # ---------------------------------------------------------------------------------------------
-# Installing: one `npm ci` per content hash, in a cache folder outside the repository.
+# Installing: one `npm ci` per content hash (tests/npm_install.py), per generation.
 
 
-def source_hash(source: Path = PEER_SOURCE) -> str:
-    digest = hashlib.sha256()
-    for name in HASHED_FILES:
-        path = source / name
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def cache_root() -> Path:
-    """`$MAILLAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/maillage` or `~/.cache/maillage`, else tmp."""
-    explicit = os.environ.get("MAILLAGE_CACHE_DIR")
-    candidates = [Path(explicit)] if explicit else []
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    candidates.append((Path(xdg) if xdg else Path.home() / ".cache") / "maillage")
-    candidates.append(Path(tempfile.gettempdir()) / f"maillage-cache-{os.getuid()}")
-    for candidate in candidates:
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(candidate, os.W_OK):
-            return candidate
-    raise FedifyUnavailable(f"no writable cache folder among {[str(c) for c in candidates]}")
-
-
-def install_is_complete(folder: Path, digest: str) -> bool:
-    marker = folder / COMPLETE_MARKER
-    return (
-        marker.is_file()
-        and marker.read_text().strip() == digest
-        and (folder / "node_modules" / "@fedify" / "fedify" / "package.json").is_file()
-    )
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """An advisory lock across processes (two pytest runs, or xdist workers)."""
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _copy_sources(source: Path, target: Path) -> None:
-    target.mkdir(parents=True)
-    for entry in source.iterdir():
-        if entry.name == "node_modules" or entry.name.endswith(".log") or not entry.is_file():
-            continue
-        # copyfile, not copy2: the shared files are read-only and the copy must stay removable.
-        shutil.copyfile(entry, target / entry.name)
-
-
-def install_peer(source: Path, root: Path, *, timeout: float = NPM_CI_TIMEOUT) -> Path:
-    """Copy the peer into `root/fedify-peer-<hash>` and `npm ci` there, unless already done.
-
-    Raises FedifyUnavailable when npm ci fails.
-    """
-    digest = source_hash(source)
-    folder = root / f"fedify-peer-{digest[:16]}"
-    if install_is_complete(folder, digest):
-        return folder
-    with _exclusive(root / f"fedify-peer-{digest[:16]}.lock"):
-        if install_is_complete(folder, digest):  # another process finished it meanwhile
-            return folder
-        staging = root / f"fedify-peer-{digest[:16]}.partial-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        _copy_sources(source, staging)
-        started = time.monotonic()
-        try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=staging,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise FedifyUnavailable(f"`npm ci` for the Fedify peer failed: {error}") from error
-        elapsed = time.monotonic() - started
-        if result.returncode != 0:
-            shutil.rmtree(staging, ignore_errors=True)
-            output = (result.stdout + result.stderr).strip()[-2000:]
-            raise FedifyUnavailable(
-                f"`npm ci` for the Fedify peer failed with status {result.returncode}:\n{output}"
-            )
-        (staging / COMPLETE_MARKER).write_text(digest + "\n")
-        (staging / ".maillage-npm-ci-seconds").write_text(f"{elapsed:.1f}\n")
-        staging.rename(folder)
-        return folder
+def install_generation(generation: Generation, root: Path) -> PeerInstall:
+    """The peer installed in `root`, with its Node runtime from npm when it needs one."""
+    folder = install_peer(generation.source, root, prefix=f"{generation.name}-peer")
+    node = "node"
+    if generation.runtime is not None:
+        runtime = install_peer(generation.runtime, root, prefix="node-runtime", probe=NODE_FROM_NPM)
+        node = str(runtime / NODE_FROM_NPM)
+    return PeerInstall(generation.name, folder, node)
 
 
 # Remembered for the process, so that several modules' fixtures check (and fail) only once.
-_install_outcome: Path | str | None = None
+_install_outcomes: dict[str, PeerInstall | str] = {}
 
 
-def prepare_peer_install() -> Path:
-    """The installed peer's folder; skips the test (or fails it under CI=true) when impossible."""
-    global _install_outcome
-    if _install_outcome is None:
-        reason = unavailable_reason()
+def prepare_peer_install(generation: Generation = GENERATIONS[0]) -> PeerInstall:
+    """The installed peer; skips the test (or fails it under CI=true) when impossible."""
+    outcome = _install_outcomes.get(generation.name)
+    if outcome is None:
+        reason = unavailable_reason(source=generation.source)
         if reason is not None:
-            _install_outcome = reason
+            outcome = reason
         else:
             try:
-                _install_outcome = install_peer(PEER_SOURCE, cache_root())
+                outcome = install_generation(generation, cache_root())
             except FedifyUnavailable as error:
-                _install_outcome = error.reason
-    if isinstance(_install_outcome, str):
-        skip_or_fail(_install_outcome)
-    return _install_outcome
+                outcome = error.reason
+        _install_outcomes[generation.name] = outcome
+    if isinstance(outcome, str):
+        skip_or_fail(f"{generation.name}: {outcome}")
+    return outcome
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +203,7 @@ class FedifyPeer:
 
     def __init__(
         self,
-        install: Path,
+        install: PeerInstall,
         *,
         name: str = "alice",
         spec: str = "rfc9421",
@@ -316,8 +244,15 @@ class FedifyPeer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def generation(self) -> str:
+        return self.install.generation
+
     def __repr__(self) -> str:
-        return f"<FedifyPeer {self.name} port={self.port} spec={self.spec} secure={self.secure}>"
+        return (
+            f"<FedifyPeer {self.generation} {self.name} port={self.port} spec={self.spec}"
+            f" secure={self.secure}>"
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -353,14 +288,15 @@ class FedifyPeer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(
-                f"--- node peer.mjs NAME={self.name} PORT={port} SPEC={self.spec}"
+                f"--- {self.install.node} peer.mjs ({self.generation}) NAME={self.name}"
+                f" PORT={port} SPEC={self.spec}"
                 f" SECURE={int(self.secure)}\n".encode()
             )
             log.flush()
             # The child keeps its own copy of the descriptor; ours closes at the end of `with`.
             self._process = subprocess.Popen(
-                ["node", "peer.mjs"],
-                cwd=self.install,
+                [self.install.node, "peer.mjs"],
+                cwd=self.install.folder,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -483,9 +419,14 @@ class FedifyPeer:
         return result
 
     async def access(self) -> list[Entry]:
-        """Every POST to its inboxes: {path, sig, status}."""
+        """Requests to its ActivityPub routes: {path, sig, status}, and `method` (Fedify 2 peer
+        logs GETs too; the Fedify 1 peer logs only POSTs to its inboxes)."""
         result: list[Entry] = await self._call("GET", "/_peer/access")
         return result
+
+    async def inbox_posts(self) -> list[Entry]:
+        """The POSTs to its inboxes: {path, sig, status}."""
+        return [hit for hit in await self.access() if hit.get("method", "POST") == "POST"]
 
     async def wait_for_activity(
         self, predicate: Callable[[Entry], bool], within: float = 20.0, what: str | None = None
@@ -529,7 +470,7 @@ class FedifyPeerFactory(Protocol):
 
 @dataclass
 class _Factory:
-    install: Path
+    install: PeerInstall
     log_dir: Path
     peers: list[FedifyPeer]
 
@@ -543,15 +484,19 @@ class _Factory:
         return peer
 
 
-@pytest.fixture(scope="session")
-def fedify_install() -> Path:
-    """The installed peer (npm ci once per hash); skips, or fails under CI=true, if impossible."""
-    return prepare_peer_install()
+@pytest.fixture(
+    scope="session", params=GENERATIONS, ids=[generation.name for generation in GENERATIONS]
+)
+def fedify_install(request: pytest.FixtureRequest) -> PeerInstall:
+    """One installed generation of the peer (npm ci once per hash); every test using it runs
+    with each generation. Skips, or fails under CI=true, if impossible."""
+    generation: Generation = request.param
+    return prepare_peer_install(generation)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def fedify_peer_factory(
-    fedify_install: Path, tmp_path: Path
+    fedify_install: PeerInstall, tmp_path: Path
 ) -> AsyncIterator[FedifyPeerFactory]:
     """`await fedify_peer_factory(name="alice", spec="rfc9421", secure=False)`; stopped after."""
     factory = _Factory(fedify_install, tmp_path, [])

@@ -3,13 +3,14 @@ Event, then its Update and its Delete."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from server.processing.neighbours import follow_neighbour
 from tests import fedify_peer
-from tests.fedify_peer import Entry, FedifyPeerFactory, activity
+from tests.fedify_peer import Entry, FedifyPeerFactory
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
@@ -27,6 +28,19 @@ async def participant_state(node: NetworkNode, participant: str) -> str | None:
         "SELECT state FROM event_participants WHERE participant = $1", participant
     )
     return state
+
+
+async def accept_of(node: NetworkNode, kind: str) -> dict[str, Any] | None:
+    """Our latest Accept of a `kind` activity, as sent (from our outbox)."""
+    payload = await node.fetchval(
+        "SELECT payload FROM outbox_activities WHERE activity_type = 'Accept'"
+        " AND payload->'object'->>'type' = $1 ORDER BY id DESC LIMIT 1",
+        kind,
+    )
+    if payload is None:
+        return None
+    found: dict[str, Any] = payload if isinstance(payload, dict) else json.loads(payload)
+    return found
 
 
 async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
@@ -60,13 +74,16 @@ async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
     assert sent["to"] == node.place
     assert await wait_until(lambda: participant_state(node, peer.actor_id)) == "accepted"
 
-    def our_accept(entry: Entry) -> bool:
-        return activity("Accept", actor=node.place)(entry) and (
-            entry["json"]["object"].get("type") == "Join"
-        )
-
-    accept = await peer.wait_for_activity(our_accept, what="our Accept{Join} in the peer's log")
-    join = accept["json"]["object"]
+    our_accept_of_join = await wait_until(
+        lambda: accept_of(node, "Join"), what="our Accept{Join} in our outbox"
+    )
+    accept = await peer.wait_for_activity(
+        lambda entry: entry.get("id") == our_accept_of_join["id"],
+        what="our Accept{Join} in the peer's log",
+    )
+    assert accept["type"] == "Accept"
+    assert accept["actor"] == node.place
+    join = our_accept_of_join["object"]
     assert join["id"] == sent["sent"]
     assert join["actor"] == peer.actor_id
     assert join["object"] == ap_id

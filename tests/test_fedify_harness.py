@@ -43,7 +43,7 @@ def test_missing_node_is_a_failure_under_ci(tmp_path: Path) -> None:
     assert "CI" in message
 
 
-def test_missing_npm_and_missing_shared_folder_are_named(tmp_path: Path) -> None:
+def test_missing_npm_and_missing_peer_folder_are_named(tmp_path: Path) -> None:
     def node_only(name: str) -> str | None:
         return "/usr/bin/node" if name == "node" else None
 
@@ -51,7 +51,7 @@ def test_missing_npm_and_missing_shared_folder_are_named(tmp_path: Path) -> None
     assert npm_reason is not None
     assert "npm" in npm_reason
 
-    absent = tmp_path / "shared" / "peers" / "fedify"
+    absent = tmp_path / "peers" / "fedify"
     folder_reason = unavailable_reason(which=lambda name: f"/usr/bin/{name}", source=absent)
     assert folder_reason is not None
     assert str(absent) in folder_reason
