@@ -1,33 +1,18 @@
 """A pytest harness for the independent Fedify peers in `tests/peers/`, two generations of Fedify.
 
-Each peer is a small Node program (`peer.mjs`) built on the Fedify framework: a strict, independent
-ActivityPub server with a JSON control API (see the top of peer.mjs). Two generations are kept:
-`tests/peers/fedify` (Fedify 1.x, runs on the machine's Node 20+) and `tests/peers/fedify-2x`
-(Fedify 2.x, the line Hollo and Ghost run; it needs Node 22, which `tests/peers/node22` installs
-from npm as the `node` package). This module
-
-- installs them once per content hash into a cache folder outside the repository (`npm ci`, see
-  tests/npm_install.py),
-- starts peers as subprocesses on free loopback ports and waits for them to answer,
-- wraps the control API in async methods (aiohttp client),
-- offers the fixtures `fedify_install` (session, parametrised over both generations: every test
-  that uses a peer runs once with each) and `fedify_peer_factory` (per test).
-
-Tests use the fixtures by binding them in the test module, where pytest finds them (a plain
-`from ... import fedify_peer_factory` works too, but ruff then reports F811 on every test that
-takes the fixture as a parameter):
-
-    from tests import fedify_peer
-    from tests.fedify_peer import FedifyPeerFactory, activity
+Each peer is a small Node program (`peer.mjs`): a strict, independent ActivityPub server with a JSON
+control API (see the top of peer.mjs). This module starts peers as subprocesses on free loopback
+ports, wraps the control API in async methods, and offers the fixtures `fedify_install` (session,
+parametrised over both generations, so every test that uses a peer runs with each; installing is
+tests/peer_install.py's), `fedify_peer_factory` (per test) and `peer_mode` (each first-knock
+signature scheme, and the secure mode). Test modules bind the fixtures, where pytest finds them (an
+import would trip ruff's F811 on every test that takes one):
 
     fedify_install = fedify_peer.fedify_install
     fedify_peer_factory = fedify_peer.fedify_peer_factory
 
     async def test_something(fedify_peer_factory: FedifyPeerFactory) -> None:
         bob = await fedify_peer_factory(name="bob", spec="rfc9421", secure=True)
-
-When node or npm are missing, or `npm ci` fails, tests that need a peer are skipped, unless the
-environment variable CI is "true": CI must run the interop tests, so they fail.
 """
 
 from __future__ import annotations
@@ -37,7 +22,6 @@ import contextlib
 import ctypes
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,17 +30,24 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn, Protocol
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.npm_install import FedifyUnavailable, cache_root, install_peer
-from tests.support import REPO_ROOT, free_port
+from tests.npm_install import FedifyUnavailable, install_peer
+from tests.peer_install import (
+    GENERATIONS,
+    Generation,
+    PeerInstall,
+    decide,
+    prepare_peer_install,
+    skip_or_fail,
+    unavailable_reason,
+)
+from tests.support import free_port
 
-PEERS = REPO_ROOT / "tests" / "peers"
-REQUIRED_FILES = ("package.json", "package-lock.json", "peer.mjs")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 CONTROL_TIMEOUT = 30.0
@@ -65,32 +56,8 @@ SPECS = ("rfc9421", "draft-cavage-http-signatures-12")
 Json = Any
 Entry = dict[str, Any]
 
-__all__ = ["FedifyUnavailable", "install_peer"]  # re-exported for the harness tests
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One generation of Fedify: the peer's folder, and the Node runtime it needs from npm."""
-
-    name: str
-    source: Path
-    runtime: Path | None  # an npm folder whose `node` package gives the Node to run it; None: PATH
-
-
-GENERATIONS = (
-    Generation("fedify1", PEERS / "fedify", None),
-    Generation("fedify2", PEERS / "fedify-2x", PEERS / "node22"),
-)
-NODE_FROM_NPM = "node_modules/.bin/node"
-
-
-@dataclass(frozen=True)
-class PeerInstall:
-    """An installed peer: its folder (node_modules inside) and the `node` that runs it."""
-
-    generation: str
-    folder: Path
-    node: str
+# Re-exported for the harness tests (tests/test_fedify_harness.py).
+__all__ = ["FedifyUnavailable", "decide", "install_peer", "skip_or_fail", "unavailable_reason"]
 
 
 class FedifyPeerError(Exception):
@@ -100,83 +67,6 @@ class FedifyPeerError(Exception):
         super().__init__(f"fedify peer {peer}: {method} {path} answered {status}: {body}")
         self.status = status
         self.body = body
-
-
-# ---------------------------------------------------------------------------------------------
-# Skip or fail: the decision, kept pure so that it can be unit-tested.
-
-
-def ci_requires_interop(env: Mapping[str, str]) -> bool:
-    """True when running under CI (CI=true), where the interop tests must not be skipped."""
-    return env.get("CI", "").strip().lower() in {"true", "1"}
-
-
-def unavailable_reason(
-    *,
-    which: Callable[[str], str | None] = shutil.which,
-    source: Path = GENERATIONS[0].source,
-) -> str | None:
-    """Why the peer cannot be installed or run here, or None when the prerequisites are met."""
-    if which("node") is None:
-        return "the Fedify interop peer needs `node` on PATH (Node 20+), and it was not found"
-    if which("npm") is None:
-        return "the Fedify interop peer needs `npm` on PATH, and it was not found"
-    if not source.is_dir():
-        return f"the Fedify interop peer's folder {source} does not exist"
-    missing = [name for name in REQUIRED_FILES if not (source / name).is_file()]
-    if missing:
-        return f"the Fedify interop peer's folder {source} lacks {', '.join(missing)}"
-    return None
-
-
-def decide(reason: str, env: Mapping[str, str]) -> tuple[Literal["skip", "fail"], str]:
-    """Skip locally; fail under CI, which must run the interop tests."""
-    if ci_requires_interop(env):
-        return "fail", f"{reason} (CI=true: the Fedify interop tests must run in CI)"
-    return "skip", reason
-
-
-def skip_or_fail(reason: str, env: Mapping[str, str] | None = None) -> NoReturn:
-    outcome, message = decide(reason, os.environ if env is None else env)
-    if outcome == "fail":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-# ---------------------------------------------------------------------------------------------
-# Installing: one `npm ci` per content hash (tests/npm_install.py), per generation.
-
-
-def install_generation(generation: Generation, root: Path) -> PeerInstall:
-    """The peer installed in `root`, with its Node runtime from npm when it needs one."""
-    folder = install_peer(generation.source, root, prefix=f"{generation.name}-peer")
-    node = "node"
-    if generation.runtime is not None:
-        runtime = install_peer(generation.runtime, root, prefix="node-runtime", probe=NODE_FROM_NPM)
-        node = str(runtime / NODE_FROM_NPM)
-    return PeerInstall(generation.name, folder, node)
-
-
-# Remembered for the process, so that several modules' fixtures check (and fail) only once.
-_install_outcomes: dict[str, PeerInstall | str] = {}
-
-
-def prepare_peer_install(generation: Generation = GENERATIONS[0]) -> PeerInstall:
-    """The installed peer; skips the test (or fails it under CI=true) when impossible."""
-    outcome = _install_outcomes.get(generation.name)
-    if outcome is None:
-        reason = unavailable_reason(source=generation.source)
-        if reason is not None:
-            outcome = reason
-        else:
-            try:
-                outcome = install_generation(generation, cache_root())
-            except FedifyUnavailable as error:
-                outcome = error.reason
-        _install_outcomes[generation.name] = outcome
-    if isinstance(outcome, str):
-        skip_or_fail(f"{generation.name}: {outcome}")
-    return outcome
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,6 +350,30 @@ def activity(type_: str, *, actor: str | None = None) -> Callable[[Entry], bool]
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures.
+
+
+@dataclass(frozen=True)
+class PeerMode:
+    """How a peer is started: the signature scheme it tries first, and authorized fetch."""
+
+    spec: str
+    secure: bool
+
+
+# The modes every interop scenario runs in: each first knock, and the secure mode (SECURE=1: its
+# objects answer only signed GETs).
+PEER_MODES = {
+    "rfc9421-first": PeerMode("rfc9421", secure=False),
+    "cavage-first": PeerMode("draft-cavage-http-signatures-12", secure=False),
+    "secure": PeerMode("rfc9421", secure=True),
+}
+
+
+@pytest.fixture(params=list(PEER_MODES.values()), ids=list(PEER_MODES))
+def peer_mode(request: pytest.FixtureRequest) -> PeerMode:
+    """Each of PEER_MODES in turn, for a test that starts its peers with it."""
+    mode: PeerMode = request.param
+    return mode
 
 
 class FedifyPeerFactory(Protocol):

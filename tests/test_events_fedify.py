@@ -10,7 +10,7 @@ import pytest
 
 from server.processing.neighbours import follow_neighbour
 from tests import fedify_peer
-from tests.fedify_peer import Entry, FedifyPeerFactory
+from tests.fedify_peer import Entry, FedifyPeerFactory, PeerMode
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
@@ -19,6 +19,7 @@ from tests.test_fedify_interop import follow_state, localhost_node, peer_follows
 
 fedify_install = fedify_peer.fedify_install
 fedify_peer_factory = fedify_peer.fedify_peer_factory
+peer_mode = fedify_peer.peer_mode
 
 pytestmark = pytest.mark.slow
 
@@ -44,11 +45,11 @@ async def accept_of(node: NetworkNode, kind: str) -> dict[str, Any] | None:
 
 
 async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
-    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory
+    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, peer_mode: PeerMode
 ) -> None:
     node = await localhost_node(network, "mende")
     await network.start_all()
-    peer = await fedify_peer_factory(name="alice")
+    peer = await fedify_peer_factory(name="alice", spec=peer_mode.spec, secure=peer_mode.secure)
     await peer_follows_our_place(node, peer)
     token = await log_in(node)
 
@@ -99,11 +100,11 @@ async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
 
 
 async def test_we_import_the_peers_event_its_update_and_its_delete(
-    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory
+    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, peer_mode: PeerMode
 ) -> None:
     node = await localhost_node(network, "mende")
     await network.start_all()
-    peer = await fedify_peer_factory(name="bob")
+    peer = await fedify_peer_factory(name="bob", spec=peer_mode.spec, secure=peer_mode.secure)
     services = node.services
     await follow_neighbour(
         services.pool, services.node, services.actors, services.fetcher, peer.handle,

@@ -27,13 +27,14 @@ from schemas.places import Place
 from server.processing.neighbours import follow_neighbour
 from server.processing.publish import PUBLIC, publish
 from tests import fedify_peer
-from tests.fedify_peer import Entry, FedifyPeer, FedifyPeerFactory, activity
+from tests.fedify_peer import Entry, FedifyPeer, FedifyPeerFactory, PeerMode, activity
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import free_port, wait_until
 
 # The fixtures, bound in this module so that pytest finds them (an import would trip ruff's F811).
 fedify_install = fedify_peer.fedify_install
 fedify_peer_factory = fedify_peer.fedify_peer_factory
+peer_mode = fedify_peer.peer_mode
 
 pytestmark = pytest.mark.slow
 
@@ -139,13 +140,13 @@ async def signed_posts(peer: FedifyPeer) -> list[Entry]:
     return [hit for hit in await peer.inbox_posts() if hit["sig"] != "none"]
 
 
-@pytest.mark.parametrize("spec", [RFC9421, CAVAGE])
 async def test_the_fedify_peer_follows_our_place_and_receives_what_it_publishes(
-    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, spec: str
+    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, peer_mode: PeerMode
 ) -> None:
     node = await localhost_node(network, "mende")
     await network.start_all()
-    peer = await fedify_peer_factory(name="alice", spec=spec)
+    spec = peer_mode.spec
+    peer = await fedify_peer_factory(name="alice", spec=spec, secure=peer_mode.secure)
     peer_host = f"127.0.0.1:{peer.port}"
 
     await peer_follows_our_place(node, peer)
@@ -194,13 +195,13 @@ async def processed(node: NetworkNode, activity_id: str) -> dict[str, Any] | Non
     return payload
 
 
-@pytest.mark.parametrize("secure", [False, True], ids=["open", "authorized-fetch"])
 async def test_our_place_follows_the_fedify_peer_and_takes_its_note_and_event(
-    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, secure: bool
+    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, peer_mode: PeerMode
 ) -> None:
     node = await localhost_node(network, "mende")
     await network.start_all()
-    peer = await fedify_peer_factory(name="bob", secure=secure)
+    secure = peer_mode.secure
+    peer = await fedify_peer_factory(name="bob", spec=peer_mode.spec, secure=secure)
     services = node.services
 
     uri = await follow_neighbour(
