@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ GENERATIONS = (
     Generation("fedify2", PEERS / "fedify-2x", PEERS / "node22"),
 )
 NODE_FROM_NPM = "node_modules/.bin/node"
+NODE_MAJOR = "22"  # tests/peers/node22/package.json pins it
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,23 @@ def install_generation(generation: Generation, root: Path) -> PeerInstall:
     if generation.runtime is not None:
         runtime = install_peer(generation.runtime, root, prefix="node-runtime", probe=NODE_FROM_NPM)
         node = str(runtime / NODE_FROM_NPM)
+        check_runtime(node, NODE_MAJOR)
     return PeerInstall(generation.name, folder, node)
+
+
+def check_runtime(node: str, major: str) -> None:
+    """The npm `node` package fetches the real binary in an install script; make sure it did."""
+    try:
+        result = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise FedifyUnavailable(f"the Node runtime from npm does not run: {error}") from error
+    if result.returncode != 0 or not result.stdout.startswith(f"v{major}."):
+        raise FedifyUnavailable(
+            f"the Node runtime from npm ({node}) is not Node {major}: "
+            f"{(result.stdout + result.stderr).strip()[:500]!r}"
+        )
 
 
 # Remembered for the process, so that several modules' fixtures check (and fail) only once.
