@@ -18,7 +18,7 @@ from server.processing.remote_actors import ActorUnavailable, RemoteActorDirecto
 async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest) -> str:
     """The actor whose key signed this GET; Refused(401) when it is unsigned or does not verify.
 
-    Every check that needs no key comes first, so that an unsigned or replayed request costs no
+    Every check that needs no key comes first, so that an unsigned or out-of-date request costs no
     fetch. There is no list of blocked servers yet: when one comes (moderation), the signer's
     host is checked here, after the signature.
     """
