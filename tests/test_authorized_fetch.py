@@ -154,3 +154,27 @@ async def test_neighbours_that_both_require_signatures_still_federate(
     # And the other way round.
     await follow(mende, florac)
     await wait_until(lambda: accepted(mende, mende.place, florac.place), what="florac's Accept")
+
+
+async def test_signed_gets_are_rate_limited_like_inbox_posts(network: LoopbackNetwork) -> None:
+    # Checking a signature may cost a fetch of the signer's key: a client whose GETs do not
+    # verify gets 429 once past its burst, as at the inbox.
+    mende = await network.add("mende")
+    mende.settings = mende.settings.model_copy(
+        update={
+            "authorized_fetch": True,
+            "inbox_client_burst": 3,
+            "inbox_client_rate_per_second": 0.01,
+        }
+    )
+    await network.start_all()
+    statuses = [(await raw_get(mende, "/actors/place/outbox"))[0] for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    status, _, headers = await raw_get(mende, "/actors/place/followers")
+    assert status == 429
+    assert int(headers["Retry-After"]) >= 1
+    # What needs no signature is not counted: discovery and pages stay open.
+    status, _, _ = await raw_get(mende, "/nodeinfo/2.1", "application/json")
+    assert status == 200
+    status, _, _ = await raw_get(mende, f"/actors/{APPLICATION}")
+    assert status == 200

@@ -8,6 +8,7 @@ POST: from the cache, else through its owner's document, fetched with our own si
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from federation.signatures import SignatureError, prepare_verification
@@ -15,8 +16,14 @@ from server.processing.incoming import IncomingRequest, Refused, verify
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 
 
-async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest) -> str:
-    """The actor whose key signed this GET; Refused(401) when it is unsigned or does not verify.
+@dataclass(frozen=True)
+class SignedFetch:
+    actor: str  # the owner of the key
+    key_id: str
+
+
+async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest) -> SignedFetch:
+    """Who signed this GET, and with which key; Refused(401) when unsigned or not verifying.
 
     Every check that needs no key comes first, so that an unsigned or out-of-date request costs no
     fetch. There is no list of blocked servers yet: when one comes (moderation), the signer's
@@ -33,5 +40,5 @@ async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest
     except ActorUnavailable as error:
         raise Refused(401, f"cannot obtain key {pending.key_id}: {error}") from None
     # The same verification as an inbox POST's, with one refetch of the owner on a failure.
-    await verify(directory, request, key.actor_uri)
-    return key.actor_uri
+    verified = await verify(directory, request, key.actor_uri)
+    return SignedFetch(key.actor_uri, verified.key_id)
