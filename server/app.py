@@ -35,6 +35,7 @@ from server.routes import (
     wellknown,
 )
 from server.routes.api_registry import API
+from server.routes.authorized_fetch import authorized_fetch_middlewares
 from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
@@ -70,7 +71,11 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         # Outermost, so that whatever reaches the database behind it answers 503, not 500.
-        middlewares=[database_unavailable, inbox_rate_limiter(settings)],
+        middlewares=[
+            database_unavailable,
+            inbox_rate_limiter(settings),
+            *authorized_fetch_middlewares(settings),
+        ],
     )
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
         ),
     )
 
+    authorized_fetch: bool = Field(
+        default=False,
+        description=(
+            "Answer GETs of our ActivityPub documents (actors but the node's Application actor, "
+            "collections, objects, activities) only when signed by a server (401 otherwise)."
+        ),
+    )
+
     inbox_origin_rate_per_second: float = Field(
         default=20.0, gt=0, description="Sustained inbox requests per second per sending server."
     )

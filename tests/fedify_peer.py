@@ -1,31 +1,18 @@
-"""A pytest harness for the independent Fedify peer in `../shared/peers/fedify`.
+"""A pytest harness for the independent Fedify peers in `tests/peers/`, two generations of Fedify.
 
-The peer is a small Node program (`peer.mjs`) built on the Fedify framework: a strict, independent
-ActivityPub server with a JSON control API (see the top of peer.mjs). This module
-
-- installs it once per content hash into a cache folder outside the repository (`npm ci`),
-- starts peers as subprocesses on free loopback ports and waits for them to answer,
-- wraps the control API in async methods (aiohttp client),
-- offers the fixtures `fedify_install` (session) and `fedify_peer_factory` (per test).
-
-Tests use the fixtures by binding them in the test module, where pytest finds them (a plain
-`from ... import fedify_peer_factory` works too, but ruff then reports F811 on every test that
-takes the fixture as a parameter):
-
-    from tests import fedify_peer
-    from tests.fedify_peer import FedifyPeerFactory, activity
+Each peer is a small Node program (`peer.mjs`): a strict, independent ActivityPub server with a JSON
+control API (see the top of peer.mjs). This module starts peers as subprocesses on free loopback
+ports, wraps the control API in async methods, and offers the fixtures `fedify_install` (session,
+parametrised over both generations, so every test that uses a peer runs with each; installing is
+tests/peer_install.py's), `fedify_peer_factory` (per test) and `peer_mode` (each first-knock
+signature scheme, and the secure mode). Test modules bind the fixtures, where pytest finds them (an
+import would trip ruff's F811 on every test that takes one):
 
     fedify_install = fedify_peer.fedify_install
     fedify_peer_factory = fedify_peer.fedify_peer_factory
 
     async def test_something(fedify_peer_factory: FedifyPeerFactory) -> None:
         bob = await fedify_peer_factory(name="bob", spec="rfc9421", secure=True)
-
-Or, suite-wide, tests/conftest.py imports them:
-`from tests.fedify_peer import fedify_install, fedify_peer_factory  # noqa: F401`.
-
-When node/npm or the shared folder are missing, or `npm ci` fails, tests that need the peer are
-skipped, unless the environment variable CI is "true": CI must run the interop tests, so they fail.
 """
 
 from __future__ import annotations
@@ -33,33 +20,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import fcntl
-import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn, Protocol
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
 import pytest_asyncio
 
+from tests.npm_install import FedifyUnavailable, install_peer
+from tests.peer_install import (
+    GENERATIONS,
+    Generation,
+    PeerInstall,
+    decide,
+    prepare_peer_install,
+    skip_or_fail,
+    unavailable_reason,
+)
 from tests.support import free_port
 
-PEER_SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "peers" / "fedify"
-# What decides whether a cached install is still good: the dependencies and the program.
-HASHED_FILES = ("package-lock.json", "package.json", "peer.mjs")
-REQUIRED_FILES = ("package.json", "package-lock.json", "peer.mjs")
-COMPLETE_MARKER = ".maillage-install-complete"
-NPM_CI_TIMEOUT = 240.0  # below pytest-timeout's 300 s, which also covers fixture setup
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 CONTROL_TIMEOUT = 30.0
@@ -68,13 +56,8 @@ SPECS = ("rfc9421", "draft-cavage-http-signatures-12")
 Json = Any
 Entry = dict[str, Any]
 
-
-class FedifyUnavailable(Exception):
-    """The peer cannot run on this machine; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# Re-exported for the harness tests (tests/test_fedify_harness.py).
+__all__ = ["FedifyUnavailable", "decide", "install_peer", "skip_or_fail", "unavailable_reason"]
 
 
 class FedifyPeerError(Exception):
@@ -84,171 +67,6 @@ class FedifyPeerError(Exception):
         super().__init__(f"fedify peer {peer}: {method} {path} answered {status}: {body}")
         self.status = status
         self.body = body
-
-
-# ---------------------------------------------------------------------------------------------
-# Skip or fail: the decision, kept pure so that it can be unit-tested.
-
-
-def ci_requires_interop(env: Mapping[str, str]) -> bool:
-    """True when running under CI (CI=true), where the interop tests must not be skipped."""
-    return env.get("CI", "").strip().lower() in {"true", "1"}
-
-
-def unavailable_reason(
-    *,
-    which: Callable[[str], str | None] = shutil.which,
-    source: Path = PEER_SOURCE,
-) -> str | None:
-    """Why the peer cannot be installed or run here, or None when the prerequisites are met."""
-    if which("node") is None:
-        return "the Fedify interop peer needs `node` on PATH (Node 20+), and it was not found"
-    if which("npm") is None:
-        return "the Fedify interop peer needs `npm` on PATH, and it was not found"
-    if not source.is_dir():
-        return f"the Fedify interop peer's folder {source} does not exist (no ../shared checkout?)"
-    missing = [name for name in REQUIRED_FILES if not (source / name).is_file()]
-    if missing:
-        return f"the Fedify interop peer's folder {source} lacks {', '.join(missing)}"
-    return None
-
-
-def decide(reason: str, env: Mapping[str, str]) -> tuple[Literal["skip", "fail"], str]:
-    """Skip locally; fail under CI, which must run the interop tests."""
-    if ci_requires_interop(env):
-        return "fail", f"{reason} (CI=true: the Fedify interop tests must run in CI)"
-    return "skip", reason
-
-
-def skip_or_fail(reason: str, env: Mapping[str, str] | None = None) -> NoReturn:
-    outcome, message = decide(reason, os.environ if env is None else env)
-    if outcome == "fail":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-# ---------------------------------------------------------------------------------------------
-# Installing: one `npm ci` per content hash, in a cache folder outside the repository.
-
-
-def source_hash(source: Path = PEER_SOURCE) -> str:
-    digest = hashlib.sha256()
-    for name in HASHED_FILES:
-        path = source / name
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def cache_root() -> Path:
-    """`$MAILLAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/maillage` or `~/.cache/maillage`, else tmp."""
-    explicit = os.environ.get("MAILLAGE_CACHE_DIR")
-    candidates = [Path(explicit)] if explicit else []
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    candidates.append((Path(xdg) if xdg else Path.home() / ".cache") / "maillage")
-    candidates.append(Path(tempfile.gettempdir()) / f"maillage-cache-{os.getuid()}")
-    for candidate in candidates:
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(candidate, os.W_OK):
-            return candidate
-    raise FedifyUnavailable(f"no writable cache folder among {[str(c) for c in candidates]}")
-
-
-def install_is_complete(folder: Path, digest: str) -> bool:
-    marker = folder / COMPLETE_MARKER
-    return (
-        marker.is_file()
-        and marker.read_text().strip() == digest
-        and (folder / "node_modules" / "@fedify" / "fedify" / "package.json").is_file()
-    )
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """An advisory lock across processes (two pytest runs, or xdist workers)."""
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _copy_sources(source: Path, target: Path) -> None:
-    target.mkdir(parents=True)
-    for entry in source.iterdir():
-        if entry.name == "node_modules" or entry.name.endswith(".log") or not entry.is_file():
-            continue
-        # copyfile, not copy2: the shared files are read-only and the copy must stay removable.
-        shutil.copyfile(entry, target / entry.name)
-
-
-def install_peer(source: Path, root: Path, *, timeout: float = NPM_CI_TIMEOUT) -> Path:
-    """Copy the peer into `root/fedify-peer-<hash>` and `npm ci` there, unless already done.
-
-    Raises FedifyUnavailable when npm ci fails.
-    """
-    digest = source_hash(source)
-    folder = root / f"fedify-peer-{digest[:16]}"
-    if install_is_complete(folder, digest):
-        return folder
-    with _exclusive(root / f"fedify-peer-{digest[:16]}.lock"):
-        if install_is_complete(folder, digest):  # another process finished it meanwhile
-            return folder
-        staging = root / f"fedify-peer-{digest[:16]}.partial-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        _copy_sources(source, staging)
-        started = time.monotonic()
-        try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=staging,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise FedifyUnavailable(f"`npm ci` for the Fedify peer failed: {error}") from error
-        elapsed = time.monotonic() - started
-        if result.returncode != 0:
-            shutil.rmtree(staging, ignore_errors=True)
-            output = (result.stdout + result.stderr).strip()[-2000:]
-            raise FedifyUnavailable(
-                f"`npm ci` for the Fedify peer failed with status {result.returncode}:\n{output}"
-            )
-        (staging / COMPLETE_MARKER).write_text(digest + "\n")
-        (staging / ".maillage-npm-ci-seconds").write_text(f"{elapsed:.1f}\n")
-        staging.rename(folder)
-        return folder
-
-
-# Remembered for the process, so that several modules' fixtures check (and fail) only once.
-_install_outcome: Path | str | None = None
-
-
-def prepare_peer_install() -> Path:
-    """The installed peer's folder; skips the test (or fails it under CI=true) when impossible."""
-    global _install_outcome
-    if _install_outcome is None:
-        reason = unavailable_reason()
-        if reason is not None:
-            _install_outcome = reason
-        else:
-            try:
-                _install_outcome = install_peer(PEER_SOURCE, cache_root())
-            except FedifyUnavailable as error:
-                _install_outcome = error.reason
-    if isinstance(_install_outcome, str):
-        skip_or_fail(_install_outcome)
-    return _install_outcome
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +93,7 @@ class FedifyPeer:
 
     def __init__(
         self,
-        install: Path,
+        install: PeerInstall,
         *,
         name: str = "alice",
         spec: str = "rfc9421",
@@ -316,8 +134,15 @@ class FedifyPeer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def generation(self) -> str:
+        return self.install.generation
+
     def __repr__(self) -> str:
-        return f"<FedifyPeer {self.name} port={self.port} spec={self.spec} secure={self.secure}>"
+        return (
+            f"<FedifyPeer {self.generation} {self.name} port={self.port} spec={self.spec}"
+            f" secure={self.secure}>"
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -353,14 +178,15 @@ class FedifyPeer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(
-                f"--- node peer.mjs NAME={self.name} PORT={port} SPEC={self.spec}"
+                f"--- {self.install.node} peer.mjs ({self.generation}) NAME={self.name}"
+                f" PORT={port} SPEC={self.spec}"
                 f" SECURE={int(self.secure)}\n".encode()
             )
             log.flush()
             # The child keeps its own copy of the descriptor; ours closes at the end of `with`.
             self._process = subprocess.Popen(
-                ["node", "peer.mjs"],
-                cwd=self.install,
+                [self.install.node, "peer.mjs"],
+                cwd=self.install.folder,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -483,9 +309,14 @@ class FedifyPeer:
         return result
 
     async def access(self) -> list[Entry]:
-        """Every POST to its inboxes: {path, sig, status}."""
+        """Requests to its ActivityPub routes: {path, sig, status}, and `method` (Fedify 2 peer
+        logs GETs too; the Fedify 1 peer logs only POSTs to its inboxes)."""
         result: list[Entry] = await self._call("GET", "/_peer/access")
         return result
+
+    async def inbox_posts(self) -> list[Entry]:
+        """The POSTs to its inboxes: {path, sig, status}."""
+        return [hit for hit in await self.access() if hit.get("method", "POST") == "POST"]
 
     async def wait_for_activity(
         self, predicate: Callable[[Entry], bool], within: float = 20.0, what: str | None = None
@@ -521,6 +352,30 @@ def activity(type_: str, *, actor: str | None = None) -> Callable[[Entry], bool]
 # Fixtures.
 
 
+@dataclass(frozen=True)
+class PeerMode:
+    """How a peer is started: the signature scheme it tries first, and authorized fetch."""
+
+    spec: str
+    secure: bool
+
+
+# The modes every interop scenario runs in: each first knock, and the secure mode (SECURE=1: its
+# objects answer only signed GETs).
+PEER_MODES = {
+    "rfc9421-first": PeerMode("rfc9421", secure=False),
+    "cavage-first": PeerMode("draft-cavage-http-signatures-12", secure=False),
+    "secure": PeerMode("rfc9421", secure=True),
+}
+
+
+@pytest.fixture(params=list(PEER_MODES.values()), ids=list(PEER_MODES))
+def peer_mode(request: pytest.FixtureRequest) -> PeerMode:
+    """Each of PEER_MODES in turn, for a test that starts its peers with it."""
+    mode: PeerMode = request.param
+    return mode
+
+
 class FedifyPeerFactory(Protocol):
     def __call__(
         self, *, name: str = ..., spec: str = ..., secure: bool = ...
@@ -529,7 +384,7 @@ class FedifyPeerFactory(Protocol):
 
 @dataclass
 class _Factory:
-    install: Path
+    install: PeerInstall
     log_dir: Path
     peers: list[FedifyPeer]
 
@@ -543,15 +398,19 @@ class _Factory:
         return peer
 
 
-@pytest.fixture(scope="session")
-def fedify_install() -> Path:
-    """The installed peer (npm ci once per hash); skips, or fails under CI=true, if impossible."""
-    return prepare_peer_install()
+@pytest.fixture(
+    scope="session", params=GENERATIONS, ids=[generation.name for generation in GENERATIONS]
+)
+def fedify_install(request: pytest.FixtureRequest) -> PeerInstall:
+    """One installed generation of the peer (npm ci once per hash); every test using it runs
+    with each generation. Skips, or fails under CI=true, if impossible."""
+    generation: Generation = request.param
+    return prepare_peer_install(generation)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def fedify_peer_factory(
-    fedify_install: Path, tmp_path: Path
+    fedify_install: PeerInstall, tmp_path: Path
 ) -> AsyncIterator[FedifyPeerFactory]:
     """`await fedify_peer_factory(name="alice", spec="rfc9421", secure=False)`; stopped after."""
     factory = _Factory(fedify_install, tmp_path, [])

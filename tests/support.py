@@ -15,7 +15,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
+# Interop material kept in the repository: other servers' documents and standards' vectors.
+INTEROP = REPO_ROOT / "tests" / "fixtures" / "interop"
 
 
 async def wait_until(

@@ -3,13 +3,14 @@ Event, then its Update and its Delete."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from server.processing.neighbours import follow_neighbour
 from tests import fedify_peer
-from tests.fedify_peer import Entry, FedifyPeerFactory, activity
+from tests.fedify_peer import Entry, FedifyPeerFactory, PeerMode
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
@@ -18,6 +19,7 @@ from tests.test_fedify_interop import follow_state, localhost_node, peer_follows
 
 fedify_install = fedify_peer.fedify_install
 fedify_peer_factory = fedify_peer.fedify_peer_factory
+peer_mode = fedify_peer.peer_mode
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +31,25 @@ async def participant_state(node: NetworkNode, participant: str) -> str | None:
     return state
 
 
+async def accept_of(node: NetworkNode, kind: str) -> dict[str, Any] | None:
+    """Our latest Accept of a `kind` activity, as sent (from our outbox)."""
+    payload = await node.fetchval(
+        "SELECT payload FROM outbox_activities WHERE activity_type = 'Accept'"
+        " AND payload->'object'->>'type' = $1 ORDER BY id DESC LIMIT 1",
+        kind,
+    )
+    if payload is None:
+        return None
+    found: dict[str, Any] = payload if isinstance(payload, dict) else json.loads(payload)
+    return found
+
+
 async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
-    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory
+    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, peer_mode: PeerMode
 ) -> None:
     node = await localhost_node(network, "mende")
     await network.start_all()
-    peer = await fedify_peer_factory(name="alice")
+    peer = await fedify_peer_factory(name="alice", spec=peer_mode.spec, secure=peer_mode.secure)
     await peer_follows_our_place(node, peer)
     token = await log_in(node)
 
@@ -60,13 +75,16 @@ async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
     assert sent["to"] == node.place
     assert await wait_until(lambda: participant_state(node, peer.actor_id)) == "accepted"
 
-    def our_accept(entry: Entry) -> bool:
-        return activity("Accept", actor=node.place)(entry) and (
-            entry["json"]["object"].get("type") == "Join"
-        )
-
-    accept = await peer.wait_for_activity(our_accept, what="our Accept{Join} in the peer's log")
-    join = accept["json"]["object"]
+    our_accept_of_join = await wait_until(
+        lambda: accept_of(node, "Join"), what="our Accept{Join} in our outbox"
+    )
+    accept = await peer.wait_for_activity(
+        lambda entry: entry.get("id") == our_accept_of_join["id"],
+        what="our Accept{Join} in the peer's log",
+    )
+    assert accept["type"] == "Accept"
+    assert accept["actor"] == node.place
+    join = our_accept_of_join["object"]
     assert join["id"] == sent["sent"]
     assert join["actor"] == peer.actor_id
     assert join["object"] == ap_id
@@ -82,11 +100,11 @@ async def test_the_peer_receives_our_event_joins_it_and_is_accepted(
 
 
 async def test_we_import_the_peers_event_its_update_and_its_delete(
-    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory
+    network: LoopbackNetwork, fedify_peer_factory: FedifyPeerFactory, peer_mode: PeerMode
 ) -> None:
     node = await localhost_node(network, "mende")
     await network.start_all()
-    peer = await fedify_peer_factory(name="bob")
+    peer = await fedify_peer_factory(name="bob", spec=peer_mode.spec, secure=peer_mode.secure)
     services = node.services
     await follow_neighbour(
         services.pool, services.node, services.actors, services.fetcher, peer.handle,

@@ -1,6 +1,6 @@
 """Events of Mobilizon, Gancio and other servers go through our Create handler into the table.
 
-Every event-carrying fixture of ../shared/interop (Mobilizon's captures and Gancio's location
+Every event-carrying fixture of tests/fixtures/interop (Mobilizon's captures and Gancio's location
 shapes, each put into Gancio's Create{Event}) must import, with its fields stored as we read them.
 """
 
@@ -20,13 +20,11 @@ from server.storage import events, follows
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
 from server.urls import NodeUrls
+from tests.support import INTEROP
 
-INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop" / "fixtures"
 MOBILIZON = INTEROP / "mobilizon"
 GANCIO = INTEROP / "gancio"
 NODE = NodeContext(NodeUrls("http://mende.test"))
-
-pytestmark = pytest.mark.skipif(not INTEROP.is_dir(), reason="../shared/interop is absent")
 
 
 def load(path: Path) -> Any:

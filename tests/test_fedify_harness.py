@@ -18,6 +18,7 @@ from tests.fedify_peer import (
     skip_or_fail,
     unavailable_reason,
 )
+from tests.peer_install import check_runtime
 
 # The fixtures, bound in this module so that pytest finds them (an import would trip ruff's F811).
 fedify_install = fedify_peer.fedify_install
@@ -43,7 +44,7 @@ def test_missing_node_is_a_failure_under_ci(tmp_path: Path) -> None:
     assert "CI" in message
 
 
-def test_missing_npm_and_missing_shared_folder_are_named(tmp_path: Path) -> None:
+def test_missing_npm_and_missing_peer_folder_are_named(tmp_path: Path) -> None:
     def node_only(name: str) -> str | None:
         return "/usr/bin/node" if name == "node" else None
 
@@ -51,7 +52,7 @@ def test_missing_npm_and_missing_shared_folder_are_named(tmp_path: Path) -> None
     assert npm_reason is not None
     assert "npm" in npm_reason
 
-    absent = tmp_path / "shared" / "peers" / "fedify"
+    absent = tmp_path / "peers" / "fedify"
     folder_reason = unavailable_reason(which=lambda name: f"/usr/bin/{name}", source=absent)
     assert folder_reason is not None
     assert str(absent) in folder_reason
@@ -96,6 +97,18 @@ def test_failing_npm_ci_is_reported_as_unavailable(
         install_peer(source, cache)
     assert decide(raised.value.reason, {"CI": "true"})[0] == "fail"
     assert not [path for path in cache.iterdir() if path.is_dir()]  # nothing half-installed kept
+
+
+def test_a_node_runtime_of_another_major_version_is_refused(tmp_path: Path) -> None:
+    # What the npm `node` package leaves when its install script did not fetch the binary: a
+    # program that is not the Node the Fedify 2 peer needs.
+    fake_node = tmp_path / "node"
+    fake_node.write_text("#!/bin/sh\necho v20.20.2\n")
+    fake_node.chmod(0o755)
+    with pytest.raises(FedifyUnavailable, match="not Node 22"):
+        check_runtime(str(fake_node), "22")
+    fake_node.write_text("#!/bin/sh\necho v22.23.3\n")
+    check_runtime(str(fake_node), "22")
 
 
 # --- end to end: two real peers --------------------------------------------------------------

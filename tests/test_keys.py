@@ -25,15 +25,15 @@ from federation.keys import (
     public_key_of,
     public_key_to_pem,
 )
+from tests.support import INTEROP
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-VECTORS = SHARED / "interop" / "vectors"
+VECTORS = INTEROP / "vectors"
 
 
 def _vectors(*parts: str) -> Path:
     path = VECTORS.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"interop vectors not available: {path} (../shared is absent)")
+        raise FileNotFoundError(f"interop vector missing from the repository: {path}")
     return path
 
 

@@ -1,7 +1,7 @@
 """Every AS2 document of the shared interop fixtures parses into the right model.
 
 The fixtures come from Mobilizon's test suite (Mastodon, Mobilizon, Gancio, PeerTube, Pleroma
-documents) and from Gancio's location tests; see ../shared/interop/README.md.
+documents) and from Gancio's location tests; see tests/fixtures/interop/README.md.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from schemas.activitystreams import (
     VirtualLocation,
 )
 from schemas.parse import ids_in, parse_activity, parse_actor, parse_object
+from tests.support import INTEROP
 
-INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop"
-MOBILIZON = INTEROP / "fixtures" / "mobilizon"
-GANCIO = INTEROP / "fixtures" / "gancio"
+MOBILIZON = INTEROP / "mobilizon"
+GANCIO = INTEROP / "gancio"
 
 Parser = Callable[[object], ASObject]
 
@@ -104,12 +104,6 @@ NOT_AS2 = {
     "webfinger/peertube-webfinger.json",
     "webfinger/pleroma-webfinger.json",
 }
-
-
-@pytest.fixture(autouse=True)
-def _interop_present() -> None:
-    if not INTEROP.is_dir():
-        pytest.skip(f"../shared/interop is absent: no fixtures at {INTEROP}")
 
 
 def load(path: Path) -> Any:

@@ -1,6 +1,6 @@
 """HTTP signatures: the published vectors, round trips, every rejection rule, and fuzzing.
 
-Vectors come from RFC 9421 Appendix B (keys in ../shared/interop/vectors/rfc9421-keys) and
+Vectors come from RFC 9421 Appendix B (keys in tests/fixtures/interop/vectors/rfc9421-keys) and
 draft-cavage-http-signatures-12 Appendix C (its RSA test key is printed in the draft and below).
 """
 
@@ -10,7 +10,6 @@ import base64
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -45,23 +44,17 @@ from federation.signatures.structured_fields import (
     parse_dictionary,
     serialize_inner_list,
 )
+from tests.support import INTEROP
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-RFC9421_KEYS = SHARED / "interop" / "vectors" / "rfc9421-keys"
+RFC9421_KEYS = INTEROP / "vectors" / "rfc9421-keys"
 
 
 def rfc9421_key(name: str) -> PublicKey:
-    path = RFC9421_KEYS / f"{name}.pem"
-    if not path.exists():
-        pytest.skip(f"RFC 9421 test keys not available: {path} (../shared is absent)")
-    return public_key_from_pem(path.read_text())
+    return public_key_from_pem((RFC9421_KEYS / f"{name}.pem").read_text())
 
 
 def rfc9421_private_key(name: str) -> PrivateKey:
-    path = RFC9421_KEYS / f"{name}.key"
-    if not path.exists():
-        pytest.skip(f"RFC 9421 test keys not available: {path} (../shared is absent)")
-    return private_key_from_pem(path.read_text())
+    return private_key_from_pem((RFC9421_KEYS / f"{name}.key").read_text())
 
 
 # ---------------------------------------------------------------------------------------------
