@@ -1,8 +1,9 @@
 """Our JSON-LD context: its URL, the bundled document, and the `@context` we emit.
 
 Contexts are identifiers here, never downloaded: the document of our own context ships inside the
-package (read with importlib.resources), and remote contexts named by peers are only compared
-against an allow-list (see `schemas.untrusted`), as Mastodon does since CVE-2022-24307.
+package (read with importlib.resources), and remote contexts named by peers are identifiers we
+ignore, never fetched (see `schemas.untrusted`; Mastodon never fetches them either since
+CVE-2022-24307).
 """
 
 from __future__ import annotations
