@@ -6,7 +6,7 @@ written with placeholders, filled in here: `{{ORIGIN}}` the fake server's origin
 `{{PLACE}}` our place (`{{PLACE_HOST_PATH}}` without its scheme), `{{FOLLOW}}` the id of the
 Follow our place sent, `{{PEM}}` and `{{MULTIKEY}}` the test keys' public halves. A fixture
 with a `proofKeyId` (servers that sign FEP-8b32 integrity proofs, like Fedify's) gets its
-activities proved with that Multikey.
+activities proved with that Multikey; `signatureScheme` says how its requests are signed.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class FilledFixture:
     activities: list[dict[str, Any]]
     proof_key: ed25519.Ed25519PrivateKey
     proof_key_id: str | None = None
+    signature_scheme: str = "draft-cavage-http-signatures-12"
     values: dict[str, str] = field(default_factory=dict)
 
     def activity(self, index: int, **more: str) -> dict[str, Any]:
@@ -98,5 +99,6 @@ def filled_fixture(
         activities=raw["activities"],
         proof_key=proof_key,
         proof_key_id=fill(raw["proofKeyId"], values) if "proofKeyId" in raw else None,
+        signature_scheme=raw.get("signatureScheme", "draft-cavage-http-signatures-12"),
         values=values,
     )

@@ -72,7 +72,12 @@ def serve(server: HostileServer, fixture: FilledFixture) -> Mailbox:
 async def send(node: NetworkNode, fixture: FilledFixture, activity: dict[str, Any]) -> Any:
     body = json.dumps(activity).encode()
     headers = signed_request_headers(
-        Scheme.CAVAGE, "POST", f"{node.base}/inbox", body, key=rsa_key(0), key_id=fixture.key_id
+        Scheme(fixture.signature_scheme),
+        "POST",
+        f"{node.base}/inbox",
+        body,
+        key=rsa_key(0),
+        key_id=fixture.key_id,
     )
     return await post_raw(node, "/inbox", body, headers)
 
@@ -137,6 +142,13 @@ async def test_every_shape_of_the_server_is_taken(
             assert stored_status == status, (index, kind, "its status is lost")
             events.add(target["id"])
         deleted = target.get("id") or activity.get("object")
+        if kind == "Delete" and deleted == actor_id:
+            # The actor deleted itself: forgotten, and our follow of it ended.
+            known = await node.fetchval(
+                "SELECT count(*) FROM remote_actors WHERE uri = $1", actor_id
+            )
+            assert known == 0, (index, kind, "the actor deleted itself but is still known")
+            assert await follow_state(node, node.place, actor_id) is None, (index, kind)
         if kind == "Delete" and deleted in events:
             gone = await node.fetchval("SELECT count(*) = 0 FROM events WHERE ap_id = $1", deleted)
             assert gone, (index, kind, "the deleted event is still in the agenda")
