@@ -40,32 +40,47 @@ async def check_author_proof(
         method = proof.get("verificationMethod")
         if not isinstance(method, str) or not same_origin(method, author):
             raise ProofError("the proof's key is not on the author's origin")
-        key = await _author_key(directory, author, method, refresh=False)
+        key = await _author_key(directory, author, method)
         try:
             verify_proof(payload, proof, key)
         except ProofError:
-            # Perhaps a rotated key: refetch the author once per window, then try again.
-            if directory.recently_refreshed(author):
+            # Perhaps a rotated key: refetch the author (within the directory's limit), retry.
+            if not await _refetched(directory, author, method):
                 raise
-            verify_proof(payload, proof, await _author_key(directory, author, method, refresh=True))
+            verify_proof(payload, proof, await _listed_key(directory, author, method))
     return AuthorProof.VERIFIED
 
 
 async def _author_key(
-    directory: RemoteActorDirectory, author: str, method: str, *, refresh: bool
+    directory: RemoteActorDirectory, author: str, method: str
 ) -> ed25519.Ed25519PublicKey:
     try:
-        if refresh:
-            await directory.refresh_actor(author)
-        else:
-            await directory.actor(author)
+        await directory.actor(author)  # the stored document, fetched from its id when needed
     except ActorUnavailable as error:
         raise ProofError(f"cannot obtain the author's key: {error}") from None
+    try:
+        return await _listed_key(directory, author, method)
+    except ProofError:
+        if not await _refetched(directory, author, method):
+            raise
+    return await _listed_key(directory, author, method)
+
+
+async def _refetched(directory: RemoteActorDirectory, author: str, method: str) -> bool:
+    """Refetch the author's document if the directory's rule for rotated keys (one refetch per
+    window, SECURITY.md row 19) allows it now; whether it was refetched."""
+    try:
+        return await directory.refreshed_key(method, author) is not None
+    except ActorUnavailable:
+        return True  # refetched, but the key is not among those the directory keeps
+
+
+async def _listed_key(
+    directory: RemoteActorDirectory, author: str, method: str
+) -> ed25519.Ed25519PublicKey:
     async with directory.pool.acquire() as connection:
         document = await remote_actors.actor_document(connection, author)
     found = multikey_in(document or {}, method, author)
-    if found is None and not refresh and not directory.recently_refreshed(author):
-        return await _author_key(directory, author, method, refresh=True)
     if found is None:
         raise ProofError(f"the author does not publish the key {method}")
     return found
