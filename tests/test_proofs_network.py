@@ -163,7 +163,9 @@ async def test_a_forwarded_activity_is_accepted_when_the_authors_proof_verifies(
     assert actor == scene.alice.uri
 
 
-@pytest.mark.parametrize("proof", ["broken", "absent", "by the forwarder"])
+@pytest.mark.parametrize(
+    "proof", ["broken", "absent", "by the forwarder", "by another actor of the author's server"]
+)
 async def test_a_forwarded_activity_is_refused_without_the_authors_valid_proof(
     scene: Scene, proof: str
 ) -> None:
@@ -178,9 +180,19 @@ async def test_a_forwarded_activity_is_refused_without_the_authors_valid_proof(
             forger.ed25519,
             forger.proof_key_id,
         )
+    elif proof == "by another actor of the author's server":
+        # Mallory's key, published by Mallory: a valid proof, but not by the activity's actor.
+        mallory = Author(scene.server, EVIL, "mallory", rsa_key(2))
+        mallory.publish()
+        activity = mallory.prove(activity)
     before = await snapshot(scene.node)
     answer = await deliver(scene.node, scene.bob, activity)
     assert answer.status == 401, answer.error
+    if proof == "by another actor of the author's server":
+        assert (
+            answer.error
+            == f"integrity proof: the author does not publish the key {mallory.proof_key_id}"
+        )
     assert await inbox_row_state(scene.node, activity["id"]) is None
     after = await snapshot(scene.node)
     assert after["inbox_activities"] == before["inbox_activities"]
