@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.base import First, IdRef, OneOrMany, Single
 from schemas.objects import ASObject
@@ -53,6 +53,18 @@ class Reject(SingleObjectActivity):
 
 class Undo(SingleObjectActivity):
     type: Literal["Undo"] = "Undo"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _undone_by_its_actor(cls, data: Any) -> Any:
+        """Gancio embeds the Follow it undoes without an `actor` (server/federation/helpers.js,
+        unfollowActor): one can only undo one's own activity, so its actor is the Undo's."""
+        if not isinstance(data, dict):
+            return data
+        undone = data.get("object")
+        if isinstance(undone, dict) and "actor" not in undone and "actor" in data:
+            return {**data, "object": {**undone, "actor": data["actor"]}}
+        return data
 
 
 class Announce(SingleObjectActivity):

@@ -15,12 +15,14 @@ import asyncpg
 import structlog
 
 from federation.hosts import canonical_host, origin_of
+from federation.proofs import ProofError, proofs_of
 from federation.signatures import SignatureError, VerifiedSignature, prepare_verification
 from schemas.errors import UntrustedJsonError
 from schemas.normalise import type_name
 from schemas.untrusted import DEFAULT_LIMITS, check_untrusted
 from server.processing.inbox_writer import InboxWriter
 from server.processing.payloads import object_id_of
+from server.processing.proofs import AuthorProof, check_author_proof
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 from server.storage import inbox, remote_hosts
 
@@ -144,9 +146,15 @@ def safe_origin(url: str) -> str:
 
 
 async def verify(
-    directory: RemoteActorDirectory, request: IncomingRequest, actor: str
-) -> VerifiedSignature:
+    directory: RemoteActorDirectory,
+    request: IncomingRequest,
+    actor: str,
+    *,
+    any_signer: bool = False,
+) -> tuple[VerifiedSignature, str]:
     """Check the signature; a known key that fails triggers one refetch of its owner (rotation).
+    Returns the signature and the actor who signed: `actor` itself unless `any_signer` (an
+    activity whose author's proof is checked next, FEP-8b32) lets another server forward it.
 
     Everything that needs no key (dates, digest, covered components) is checked first, so a
     malformed request costs no fetch.
@@ -161,10 +169,10 @@ async def verify(
         key = await directory.key(pending.key_id)
     except ActorUnavailable as error:
         raise Refused(401, f"cannot obtain key {pending.key_id}: {error}") from None
-    if key.actor_uri != actor:
+    if key.actor_uri != actor and not any_signer:
         raise Refused(401, "the signing key does not belong to the activity's actor")
     try:
-        return pending.finish(directory.public_key(key))
+        return pending.finish(directory.public_key(key)), key.actor_uri
     except SignatureError as error:
         first_reason = error.reason
     try:
@@ -174,7 +182,7 @@ async def verify(
     if fresh is None or fresh.public_pem == key.public_pem:
         raise Refused(401, first_reason)
     try:
-        return pending.finish(fresh.public_pem)
+        return pending.finish(fresh.public_pem), key.actor_uri
     except SignatureError as error:
         raise Refused(401, error.reason) from None
 
@@ -198,9 +206,16 @@ async def accept_incoming(
         and await directory.cached_actor(actor) is None
     ):
         return Accepted(stored=False, activity_id=activity_id)
-    verified = await verify(directory, request, actor)
+    has_proof = bool(proofs_of(payload))
+    verified, signer = await verify(directory, request, actor, any_signer=has_proof)
+    try:
+        proof = await check_author_proof(directory, payload, actor) if has_proof else None
+    except ProofError as error:
+        raise Refused(401, f"integrity proof: {error}") from None
+    if signer != actor and proof is not AuthorProof.VERIFIED:
+        raise Refused(401, "the signing key does not belong to the activity's actor")
     payload = without_foreign_copy(payload, actor)
-    host = canonical_host(actor)
+    host = canonical_host(signer)  # the server that delivered it: the forwarder, if forwarded
     if verified.scheme.value == "rfc9421":
         async with pool.acquire() as connection:
             await remote_hosts.remember_signature_scheme(connection, host, "rfc9421")

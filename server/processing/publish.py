@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from federation.hosts import canonical_host
-from schemas.context import emitted_context
+from schemas.context import DATA_INTEGRITY_CONTEXT_URL, MULTIKEY_CONTEXT_URL, emitted_context
 from server.database import DbConnection
 from server.processing import live_feed
+from server.processing.proof_signing import sign_activity
 from server.storage import follows, outbox, remote_actors
 from server.storage.local_actors import PLACE
 from server.urls import NodeUrls
@@ -41,9 +42,10 @@ async def publish(
     reach its server first. `seats_only` marks an Update of an event that changed only its
     counts, for the live stream.
     """
-    activity = {"@context": emitted_context(), **activity}
+    activity = {"@context": proof_context(), **activity}
     activity.setdefault("id", new_activity_id(urls))
     activity.setdefault("actor", urls.actor(actor_name))
+    activity = await sign_activity(connection, urls, actor_name, activity)
     audience = {*as_list(activity.get("to")), *as_list(activity.get("cc"))}
     public = PUBLIC in audience
     outbox_id = await outbox.store_published(
@@ -67,6 +69,14 @@ async def publish(
         connection, activity, local=True, place=urls.actor(PLACE), seats_only=seats_only
     )
     return outbox_id
+
+
+def proof_context() -> list[Any]:
+    """Our context with the Data Integrity terms (`proof`, `DataIntegrityProof`) that JSON-LD
+    readers such as Fedify need to find the integrity proof."""
+    context = emitted_context()
+    context.insert(context.index(MULTIKEY_CONTEXT_URL) + 1, DATA_INTEGRITY_CONTEXT_URL)
+    return context
 
 
 def as_list(value: Any) -> list[Any]:

@@ -143,3 +143,11 @@ async def mark_alive(connection: DbConnection, uri: str) -> bool:
 async def forget_remote_actor(connection: DbConnection, uri: str) -> None:
     await connection.execute("DELETE FROM remote_actors WHERE uri = $1", uri)
     await connection.execute("DELETE FROM follows WHERE follower = $1 OR followed = $1", uri)
+
+
+async def actor_document(connection: DbConnection, uri: str) -> dict[str, Any] | None:
+    """The actor's document as last fetched from its own id."""
+    text: str | None = await connection.fetchval(
+        "SELECT document::text FROM remote_actors WHERE uri = $1", uri
+    )
+    return None if text is None else json.loads(text)

@@ -53,19 +53,12 @@ async def close_circuit(connection: DbConnection, host: str) -> None:
         )
 
 
-async def signature_scheme(connection: DbConnection, host: str) -> str:
-    scheme: str | None = await connection.fetchval(
-        "SELECT signature_scheme FROM remote_hosts WHERE host = $1", host
-    )
-    return scheme or "draft-cavage-http-signatures-12"
-
-
 async def remember_signature_scheme(connection: DbConnection, host: str, scheme: str) -> None:
     await connection.execute(
         """
         INSERT INTO remote_hosts (host, signature_scheme) VALUES ($1, $2)
         ON CONFLICT (host) DO UPDATE SET signature_scheme = EXCLUDED.signature_scheme
-        WHERE remote_hosts.signature_scheme <> EXCLUDED.signature_scheme
+        WHERE remote_hosts.signature_scheme IS DISTINCT FROM EXCLUDED.signature_scheme
         """,
         host,
         scheme,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from federation.fetcher import MAX_CONNECTIONS, FetchError, SafeFetcher
+from federation.fetcher import MAX_CONNECTIONS, FetchError, PostResponse, SafeFetcher
 from federation.retry import Outcome, RetryPolicy, classify_failure, classify_response
 from server.processing import follow_requests
 from server.processing.signing import RequestSigner
@@ -26,7 +26,11 @@ log = structlog.get_logger(__name__)
 # Successes are marked done in bulk: when this many wait, or the oldest has waited this long.
 DONE_FLUSH_SIZE = 64
 DONE_FLUSH_SECONDS = 0.05
-DEFAULT_SCHEME = "draft-cavage-http-signatures-12"
+# A host whose scheme is not known yet is offered RFC 9421 first; these answers to it mean
+# "not this scheme" (Fedify answers 401, others 400 or 403), and draft-cavage is tried at once.
+FIRST_KNOCK = "rfc9421"
+FALLBACK = "draft-cavage-http-signatures-12"
+REFUSALS_OF_A_SCHEME = frozenset({400, 401, 403})
 
 
 @dataclass
@@ -127,13 +131,17 @@ class DeliveryWorker:
     async def attempt(self, delivery: Delivery, body: bytes) -> tuple[Outcome, int | None]:
         try:
             scheme = delivery.signature_scheme
+            response = await self.post(delivery, body, scheme or FIRST_KNOCK)
             if scheme is None:
-                async with self.pool.acquire() as connection:
-                    scheme = await remote_hosts.signature_scheme(connection, delivery.host)
-            headers = await self.signer.sign_post(
-                delivery.actor_name, delivery.inbox_url, body, scheme or DEFAULT_SCHEME
-            )
-            response = await self.fetcher.post(delivery.inbox_url, body, headers)
+                learnt = FIRST_KNOCK
+                if response.status in REFUSALS_OF_A_SCHEME:
+                    response = await self.post(delivery, body, FALLBACK)
+                    learnt = FALLBACK
+                if 200 <= response.status < 300:
+                    async with self.pool.acquire() as connection:
+                        await remote_hosts.remember_signature_scheme(
+                            connection, delivery.host, learnt
+                        )
         except FetchError as error:
             return classify_failure(str(error), delivery.attempts, self.policy), None
         outcome = classify_response(
@@ -144,6 +152,10 @@ class DeliveryWorker:
             datetime.now(UTC),
         )
         return outcome, response.status
+
+    async def post(self, delivery: Delivery, body: bytes, scheme: str) -> PostResponse:
+        headers = await self.signer.sign_post(delivery.actor_name, delivery.inbox_url, body, scheme)
+        return await self.fetcher.post(delivery.inbox_url, body, headers)
 
     async def flush_delivered(self, *, force: bool) -> None:
         """Mark the deliveries answered 2xx done (and their hosts alive), in one statement."""
