@@ -19,7 +19,7 @@ from federation.fetcher import FetchError
 from federation.hosts import same_origin
 from server.processing import objects
 from server.processing.context import NodeContext
-from server.processing.directory import refresh_suggestions
+from server.processing.directory import refresh_suggestions, remember_place
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
 from server.storage.inbox import ReceivedActivity
@@ -70,9 +70,10 @@ def items_of(page: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)]
 
 
-async def read_outbox(node: NodeContext, followed: str) -> list[dict[str, Any]]:
+async def read_outbox(
+    node: NodeContext, followed: str, actor: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The outbox's embedded activities, newest first, within the caps."""
-    actor = await fetch_followed(node, followed)
     collection = await fetch(node, actor.get("outbox"), followed)
     found = items_of(collection)
     page: Any = collection.get("first")
@@ -129,7 +130,10 @@ def deleted_ids(items: list[dict[str, Any]]) -> set[str]:
 
 async def backfill(pool: asyncpg.Pool, node: NodeContext, followed: str) -> int:
     """Import the followed actor's current objects; returns how many items were handed over."""
-    items = await read_outbox(node, followed)
+    actor = await fetch_followed(node, followed)
+    # Our follow is accepted: a place's details join the directory now (FEDERATION.md).
+    await remember_place(pool, followed, actor)
+    items = await read_outbox(node, followed, actor)
     deleted = deleted_ids(items)
     now = datetime.now(UTC)
     imported = 0

@@ -121,6 +121,22 @@ async def unknown_places(connection: DbConnection, uris: list[str]) -> list[str]
     return [uri for uri in uris if uri not in known]
 
 
+async def place_chosen(connection: DbConnection, uri: str) -> bool:
+    """Whether `uri` is a place the directory may hold: one of our actors follows it (asked or
+    accepted), or a place our actors follow (accepted) follows it (a suggestion). Only our
+    actors follow remote ones, so any row naming a remote actor as followed is ours."""
+    found: bool = await connection.fetchval(
+        """
+        SELECT EXISTS (SELECT 1 FROM follows WHERE followed = $1)
+            OR EXISTS (SELECT 1 FROM suggested_places s
+                       JOIN follows f ON f.followed = s.neighbour AND f.state = 'accepted'
+                       WHERE s.actor_uri = $1)
+        """,
+        uri,
+    )
+    return found
+
+
 @dataclass(frozen=True)
 class SharedProfile:
     actor: str | None  # None for a local profile: the caller makes its URL from `username`
