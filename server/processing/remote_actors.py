@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urldefrag
 
 import asyncpg
+import structlog
 
 from federation.fetcher import FetchError, HttpStatus, SafeFetcher, canonical_url
 from federation.hosts import canonical_host, origin_of, same_origin
@@ -25,6 +26,8 @@ from server.processing.sanitise import plain_text
 from server.processing.signing import RequestSigner
 from server.storage import remote_actors
 from server.storage.remote_actors import RemoteActor, RemoteKey
+
+log = structlog.get_logger(__name__)
 
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
 REFRESH_WINDOW = timedelta(minutes=10)
@@ -292,6 +295,12 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         for key in parsed.public_key
         if key.owner in (None, uri) and same_origin(key.id, uri)
     }
+    shared_inbox = parsed.shared_inbox
+    if shared_inbox is not None and not same_origin(shared_inbox, uri):
+        # As for its inbox: a server speaks only for its own origin. Its own inbox (checked on
+        # its origin above) receives our deliveries instead.
+        log.info("shared inbox on another origin ignored", actor=uri, shared_inbox=shared_inbox)
+        shared_inbox = None
     actor = RemoteActor(
         uri=uri,
         host=canonical_host(uri),
@@ -300,7 +309,7 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         # AS2 `name` is plain text: decoded once here like every received name, escaped on output.
         display_name=plain_text(parsed.name) or None,
         inbox=parsed.inbox,
-        shared_inbox=parsed.shared_inbox,
+        shared_inbox=shared_inbox,
         followers=parsed.followers,
         gone=False,
         fetched_at=datetime.now(UTC),

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from federation.fetcher import MAX_CONNECTIONS, FetchError, SafeFetcher
+from federation.fetcher import (
+    MAX_CONNECTIONS,
+    BadUrl,
+    FetchError,
+    ForbiddenAddress,
+    ForbiddenUrl,
+    SafeFetcher,
+)
 from federation.retry import Outcome, RetryPolicy, classify_failure, classify_response
 from server.processing import follow_requests
 from server.processing.signing import RequestSigner
@@ -27,6 +34,8 @@ log = structlog.get_logger(__name__)
 DONE_FLUSH_SIZE = 64
 DONE_FLUSH_SECONDS = 0.05
 DEFAULT_SCHEME = "draft-cavage-http-signatures-12"
+# What the fetcher refuses before connecting, or on seeing the connected address: permanent.
+REFUSED_BY_GUARD = (ForbiddenAddress, ForbiddenUrl, BadUrl)
 
 
 @dataclass
@@ -134,6 +143,10 @@ class DeliveryWorker:
                 delivery.actor_name, delivery.inbox_url, body, scheme or DEFAULT_SCHEME
             )
             response = await self.fetcher.post(delivery.inbox_url, body, headers)
+        except REFUSED_BY_GUARD as error:
+            # The address guard refuses this inbox (private address, plain http, our own
+            # origin, a bad URL): no retry can change that, so it fails now, not in three days.
+            return Outcome("give_up", reason=f"refused by the address guard: {error}"), None
         except FetchError as error:
             return classify_failure(str(error), delivery.attempts, self.policy), None
         outcome = classify_response(
