@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from server.processing.follow_requests import unfollow_remote
 from server.processing.live_feed import stream_item
 from server.storage import follows
 from tests.hostile import (
@@ -190,3 +191,18 @@ def test_our_own_stream_items_are_classified_by_the_objects_type_first() -> None
         "none",
         "call",
     ]
+
+
+async def test_profiles_a_place_shared_leave_with_our_follow_of_it(scene: Scene) -> None:
+    await scene.send(scene.eve, shares(scene.eve, "Announce", person(scene.alice, name="Alice")))
+    status, people = await call(scene.node, "GET", "/api/v1/people?skill=soudure")
+    assert [found["name"] for found in people] == ["Alice"]
+
+    services = scene.node.services
+    async with services.pool.acquire() as connection, connection.transaction():
+        assert await unfollow_remote(connection, services.node, "place", scene.eve.uri)
+
+    status, people = await call(scene.node, "GET", "/api/v1/people?skill=soudure")
+    assert (status, people) == (200, [])
+    assert await scene.profile_name(scene.alice.uri) is None
+    assert [data.get("action") for _, data in await scene.stream()] == ["removed"]

@@ -20,6 +20,7 @@ from server.storage import (
     local_actors,
     open_calls,
     outbox,
+    profiles,
     remote_actors,
     stream,
 )
@@ -204,6 +205,10 @@ async def follow_ended(connection: DbConnection, followed: str) -> None:
     await live_feed.withdraw(connection, [*dropped_events, *dropped_calls])
     if not await follows.still_followed(connection, followed):
         await directory.forget_neighbour(connection, followed)
+        # The profiles it shared leave the people search and the walls with it.
+        await live_feed.withdraw(
+            connection, await profiles.remove_profiles_shared_by(connection, followed)
+        )
     if dropped_events or dropped_calls:
         log.info(
             "imports of an unfollowed actor dropped",

@@ -160,7 +160,8 @@ _TEXT = """
 async def shared_profiles(
     connection: DbConnection, skill: str | None, text: str | None, limit: int
 ) -> list[SharedProfile]:
-    """Profiles shared network-wide: our `network` members and what neighbours shared with us.
+    """Profiles shared network-wide: our `network` members and what neighbours we still follow
+    shared with us.
 
     Nothing else: a `private` or `members` profile is never read by this query.
     """
@@ -185,7 +186,8 @@ async def shared_profiles(
         FROM remote_profiles r
         LEFT JOIN remote_place_profiles pp ON pp.actor_uri = r.place
         LEFT JOIN remote_actors ra ON ra.uri = r.place
-        WHERE {_SKILL.format(skills="r.skills")}
+        WHERE EXISTS (SELECT 1 FROM follows f WHERE f.followed = r.place AND f.state = 'accepted')
+          AND {_SKILL.format(skills="r.skills")}
           AND {_TEXT.format(name="r.name", bio="r.bio", skills="r.skills")}
         ORDER BY lower(r.name), r.person LIMIT $3
         """,
