@@ -89,3 +89,14 @@ def test_the_throttle_refills_and_forgives_a_right_password() -> None:
     assert throttled.value.retry_after == 60
     now[0] += 60
     throttle.take("Camille", "192.0.2.1")  # one more after a minute, whatever the case
+
+
+async def test_the_openapi_document_says_login_answers_401_and_429(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    document = await mende.get_json("/api/openapi.json", accept="application/json")
+    responses = document["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert {"200", "401", "422", "429"} <= set(responses)
+    assert "Retry-After" in responses["429"]["description"]

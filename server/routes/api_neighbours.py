@@ -37,6 +37,7 @@ ANIMATION = ("administrator", "animateur")
     body=LoginRequest,
     response=TokenResponse,
     roles=None,
+    errors=("401", "429"),
 )
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
