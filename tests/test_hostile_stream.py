@@ -206,3 +206,14 @@ async def test_profiles_a_place_shared_leave_with_our_follow_of_it(scene: Scene)
     assert (status, people) == (200, [])
     assert await scene.profile_name(scene.alice.uri) is None
     assert [data.get("action") for _, data in await scene.stream()] == ["removed"]
+
+
+async def test_only_a_follower_we_follow_shows_as_a_new_neighbour(scene: Scene) -> None:
+    for actor in (scene.mallory, scene.eve):
+        await scene.send(actor, actor.activity("Follow", scene.node.place))
+    assert await scene.node.fetchval(
+        "SELECT count(*) FROM follows WHERE followed = $1 AND state = 'accepted'", scene.node.place
+    ) == 2  # fmt: skip
+    assert await scene.stream() == [
+        ("neighbour", {"actor": scene.eve.uri, "name": "Eve", "relation": "follows us"})
+    ]

@@ -51,7 +51,10 @@ async def receive_follow(
         await follows.record_follow(connection, follower, followed, activity_id, "pending")
         return
     await follows.record_follow(connection, follower, followed, activity_id, "accepted")
-    if name == PLACE:
+    # Anyone may follow a place that accepts every follower: only one the place follows too
+    # (FEDERATION.md, "What is shown from whom") shows on the wall, with the name it chose.
+    ours = await follows.find_follow(connection, node.urls.actor(PLACE), follower)
+    if name == PLACE and ours is not None and ours.state == "accepted":
         await announce_neighbour(connection, node, follower, "follows us")
     await send_answer(connection, node, name, follower, activity_id, "Accept")
 
