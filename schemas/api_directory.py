@@ -86,9 +86,9 @@ class PlaceOut(ApiModel):
     space_kinds: list[str]
     accessibility: list[str]
     labels: list[str]
-    relation: Literal["self", "following", "known", "suggested"] = Field(
-        description="Our own place, one we follow, one we know otherwise, or a suggestion "
-        "(followed by a neighbour, not by us)"
+    relation: Literal["self", "following", "suggested"] = Field(
+        description="Our own place, one we follow, or a suggestion (followed by a neighbour, "
+        "not by us); no other place is listed"
     )
     suggested: bool
     suggested_by: list[str] = Field(description="The neighbours that follow a suggested place")

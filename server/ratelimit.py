@@ -40,6 +40,7 @@ __all__ = [
     "Rate",
     "TokenBuckets",
     "claimed_signing_host",
+    "client_address",
     "is_inbox_post",
 ]
 
@@ -94,6 +95,12 @@ class TokenBuckets:
         missing = 1.0 - self.tokens(key)
         return 0.0 if missing <= 0 else missing / self.rate.per_second
 
+    def give_back(self, key: str) -> None:
+        """Return a token taken by `charge` (a login that turned out right)."""
+        if key in self._buckets:
+            tokens = min(float(self.rate.burst), self.tokens(key) + 1.0)
+            self._buckets[key] = (tokens, self._clock())
+
     def charge(self, key: str) -> None:
         """Take one token. Requests already admitted are charged even from an empty bucket,
         down to one burst of debt, so a burst of concurrent requests waits its turn after."""
@@ -118,6 +125,17 @@ def claimed_signing_host(request: web.Request) -> str | None:
         except ValueError:
             return None
     return None
+
+
+def client_address(request: web.Request, client_ip_header: str | None) -> str:
+    """The client address: the reverse proxy's header when configured, else the peer's."""
+    if client_ip_header is not None:
+        forwarded = request.headers.get(client_ip_header, "")
+        # The proxy appends the address it saw; earlier entries are the client's own claims.
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.remote or "unknown"
 
 
 def is_inbox_post(request: web.Request) -> bool:
@@ -150,14 +168,7 @@ class InboxRateLimiter:
         self._in_flight: dict[str, int] = {}
 
     def client_of(self, request: web.Request) -> str:
-        """The client address: the reverse proxy's header when configured, else the peer's."""
-        if self.client_ip_header is not None:
-            forwarded = request.headers.get(self.client_ip_header, "")
-            # The proxy appends the address it saw; earlier entries are the client's own claims.
-            last = forwarded.rsplit(",", 1)[-1].strip()
-            if last:
-                return last
-        return request.remote or "unknown"
+        return client_address(request, self.client_ip_header)
 
     async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not self.applies_to(request):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from federation.fetcher import FetchPolicy, SafeFetcher
 from server.config import Settings
 from server.lifecycle import open_pool
+from server.login_throttle import LoginThrottle
 from server.processing import reactions
 from server.processing.context import NodeContext
 from server.processing.inbox_writer import InboxWriter
@@ -34,6 +35,8 @@ class NodeServices:
     signer: RequestSigner
     actors: RemoteActorDirectory
     inbox_writer: InboxWriter
+    # Per process, shared by every password login (API and web page).
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @property
     def node(self) -> NodeContext:

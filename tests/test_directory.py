@@ -82,9 +82,10 @@ async def lozere(network: LoopbackNetwork) -> tuple[NetworkNode, ...]:
 async def test_the_directory_lists_searches_and_suggests(network: LoopbackNetwork) -> None:
     mende, florac, villefort, cevennes = await lozere(network)
 
-    # Fetching a Group actor (as following it does) keeps its place details at once.
-    copied = await remote_place(mende, florac.place)
-    assert copied is not None
+    # A followed place's details are kept once the follow is accepted (its backfill reads it).
+    copied = await wait_until(
+        lambda: remote_place(mende, florac.place), what="florac's details on mende"
+    )
     assert copied["name"] == "La Fabrique de Florac"
     assert copied["latitude"] == 44.3241
 

@@ -18,6 +18,7 @@ from server.database import DbConnection
 from server.processing import follow_requests, live_feed
 from server.processing.activities import process_activity
 from server.processing.context import NodeContext
+from server.processing.objects import NothingImported, Removed
 from server.storage import directory, events, follows, open_calls, outbox, remote_actors, stream
 from server.storage.inbox import ReceivedActivity
 from server.urls import NodeUrls
@@ -238,7 +239,7 @@ async def test_a_410_from_a_shared_inbox_marks_nobody(connection: asyncpg.Connec
         assert await follow_requests.inbox_gone(connection, "https://nowhere.test/inbox") == []
 
 
-async def test_a_deleted_object_leaves_the_stream_history_of_its_sender_only(
+async def test_a_deleted_object_leaves_the_stream_history_with_a_notice_of_removal(
     connection: asyncpg.Connection,
 ) -> None:
     soudure = "https://florac.test/events/soudure"
@@ -248,31 +249,24 @@ async def test_a_deleted_object_leaves_the_stream_history_of_its_sender_only(
     await stream.append(connection, "rsvp", {"event": soudure}, local=False, place=FLORAC)
     await stream.append(connection, "call", {"id": call}, local=False, place=FLORAC)
     await stream.append(connection, "event", {"id": ours}, local=True, place=PLACE)
-    # Another actor of Florac's origin may name the id, but removes nothing of Florac's.
-    await live_feed.record(
-        connection, {"type": "Delete", "actor": ALEX, "object": soudure}, local=False, place=ALEX
-    )
+    # What a Delete's handlers did not remove (another actor's object) changes nothing.
+    nothing = NothingImported("nothing of this actor's under that id")
+    await live_feed.record_received(connection, nothing, place=ALEX, public=True)
     assert await on_stream(connection) == [soudure, soudure, call, ours]
     assert await removals(connection) == []
-    # Florac deletes its event (by id, or with a Tombstone): its items go, the call stays.
-    await live_feed.record(
-        connection,
-        {"type": "Delete", "actor": FLORAC, "object": {"id": soudure, "type": "Tombstone"}},
-        local=False,
-        place=FLORAC,
-    )
+    # Florac deleted its event: its items go, the call stays.
+    await live_feed.record_received(connection, Removed((soudure,)), place=FLORAC, public=True)
     assert await on_stream(connection) == [call, ours]
     # Screens take the event down (and the RSVP cards about it, with it): one notice, the event's.
     assert await removals(connection) == [("event", soudure, FLORAC)]
     # Our own Delete, at publish time, clears our event's history.
     await live_feed.record(
-        connection, {"type": "Delete", "actor": PLACE, "object": ours}, local=True, place=PLACE
+        connection, {"type": "Delete", "actor": PLACE, "object": ours}, place=PLACE
     )
     assert await on_stream(connection) == [call]
     assert await removals(connection) == [("event", soudure, FLORAC), ("event", ours, PLACE)]
-    # Deleted again (a redelivery): nothing more to take down.
-    again = {"type": "Delete", "actor": FLORAC, "object": soudure}
-    await live_feed.record(connection, again, local=False, place=FLORAC)
+    # Removed again (a redelivery): nothing more to take down.
+    await live_feed.record_received(connection, Removed((soudure,)), place=FLORAC, public=True)
     assert await removals(connection) == [("event", soudure, FLORAC), ("event", ours, PLACE)]
 
 
@@ -390,7 +384,7 @@ async def test_a_profile_no_longer_shared_is_taken_down_with_the_fields_it_was_s
         "actor": PLACE,
         "object": {"id": person, "type": "Tombstone", "formerType": "Person"},
     }
-    await live_feed.record(connection, withdrawal, local=True, place=PLACE)
+    await live_feed.record(connection, withdrawal, place=PLACE)
     [notice] = await stream.after(connection, 0)
     # Same kind and fields, so that a wall filtered on the tag hears of it too.
     assert (notice.kind, notice.local, notice.place) == ("profile", True, PLACE)

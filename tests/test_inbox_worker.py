@@ -10,6 +10,7 @@ import pytest
 
 from server.processing import objects
 from server.processing.context import NodeContext
+from server.processing.objects import NothingImported
 from server.storage import inbox
 from server.urls import NodeUrls
 from server.workers.inbox import InboxWorker
@@ -30,14 +31,20 @@ class Recording:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    async def created(self, connection: Any, node: Any, activity: Any, document: Any) -> None:
+    async def created(
+        self, connection: Any, node: Any, activity: Any, document: Any
+    ) -> NothingImported:
         self.seen.append(activity.activity_id)
+        return NothingImported("recorded")
 
-    async def updated(self, connection: Any, node: Any, activity: Any, document: Any) -> None:
+    async def updated(
+        self, connection: Any, node: Any, activity: Any, document: Any
+    ) -> NothingImported:
         self.seen.append(activity.activity_id)
+        return NothingImported("recorded")
 
-    async def deleted(self, *args: Any) -> None:
-        return None
+    async def deleted(self, *args: Any) -> NothingImported:
+        return NothingImported("recorded")
 
 
 async def received(pool: asyncpg.Pool, activities: dict[str, tuple[str, Any]]) -> None:

@@ -22,7 +22,7 @@ from server.processing import (
     rsvp,
 )
 from server.processing.context import NodeContext
-from server.processing.objects import Imported
+from server.processing.objects import Imported, NothingImported, Outcome, Removed, Shown
 from server.processing.payloads import object_id_of, object_type_of
 from server.storage import remote_actors
 from server.storage.inbox import Effectful, ReceivedActivity
@@ -32,76 +32,110 @@ log = structlog.get_logger(__name__)
 REGISTERED_AGGREGATES = aggregates.AGGREGATE_MODULES
 REGISTERED_REACTIONS = reactions.REACTING_MODULES
 
-Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[Imported | None]]
+# Every handler says what it imported (objects.Outcome); the live stream records only that.
+Handler = Callable[[DbConnection, NodeContext, ReceivedActivity], Awaitable[Outcome]]
+NOT_SHOWN = NothingImported("nothing people see")
 
 
 async def on_follow(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> None:
+) -> Outcome:
     followed = object_id_of(activity.payload)
     if followed is None:
-        return
+        return NothingImported("a Follow of nothing")
     await follow_requests.receive_follow(
         connection, node, activity.actor_uri, followed, activity.activity_id
     )
+    return NOT_SHOWN
 
 
 async def on_accept(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> None:
-    if not await rsvp.receive_answer(connection, node, activity, accepted=True):
+) -> Outcome:
+    answered = await rsvp.receive_answer(connection, node, activity, accepted=True)
+    if answered is None:
         await follow_requests.receive_answer(connection, node, activity, accepted=True)
+        return NOT_SHOWN
+    if not answered.recorded:
+        return NothingImported("an answer to a join from another server")
+    # Only the event shows, never who joined.
+    return Imported(answered.event_ap_id, Shown("rsvp", live_feed.rsvp_item(answered.event_ap_id)))
 
 
 async def on_reject(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> None:
-    if not await rsvp.receive_answer(connection, node, activity, accepted=False):
+) -> Outcome:
+    if await rsvp.receive_answer(connection, node, activity, accepted=False) is None:
         await follow_requests.receive_answer(connection, node, activity, accepted=False)
+    return NOT_SHOWN
 
 
-async def on_undo(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> None:
+async def on_undo(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> Outcome:
     if await rsvp.receive_undo_join(connection, node, activity):
-        return
+        return NOT_SHOWN
     if object_type_of(activity.payload) == "Follow" or await follow_requests.is_follow_activity(
         connection, object_id_of(activity.payload)
     ):
         await follow_requests.receive_undo_follow(connection, node, activity)
+    return NOT_SHOWN
 
 
 async def on_delete(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> None:
+) -> Outcome:
     target = object_id_of(activity.payload)
     if target is None:
-        return
+        return NothingImported("a Delete of nothing")
+    removed: list[str] = []
     for handlers in objects.all_handlers():
-        await handlers.deleted(connection, node, activity, target)
+        outcome = await handlers.deleted(connection, node, activity, target)
+        if isinstance(outcome, Removed):
+            removed.extend(outcome.object_ids)
     if target == activity.actor_uri:
+        # What it sent us goes, with its own notices of removal (follow_requests' reaction).
         await actor_lifecycle.actor_gone(connection, activity.actor_uri)
         await remote_actors.forget_remote_actor(connection, activity.actor_uri)
         if node.actors is not None:
             node.actors.forget_keys_of(activity.actor_uri)
+    if not removed:
+        return NothingImported("nothing of this actor's under that id")
+    return Removed(tuple(dict.fromkeys(removed)))
 
 
 async def on_create(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> Imported | None:
+) -> Outcome:
     document = activity.payload.get("object")
     handlers = objects.handlers_for(document)
     if handlers is None or not isinstance(document, dict):
-        return None
+        return NothingImported("no aggregate takes this object")
     return await handlers.created(connection, node, activity, document)
 
 
 async def on_update(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
-) -> Imported | None:
+) -> Outcome:
     document = activity.payload.get("object")
     handlers = objects.handlers_for(document)
     if handlers is None or not isinstance(document, dict):
-        return None
+        return NothingImported("no aggregate takes this object")
     return await handlers.updated(connection, node, activity, document)
+
+
+async def on_join(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> Outcome:
+    await rsvp.on_join(connection, node, activity)
+    return NOT_SHOWN  # the seats show through our own Update of the event
+
+
+async def on_leave(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> Outcome:
+    await rsvp.on_leave(connection, node, activity)
+    return NOT_SHOWN
 
 
 HANDLERS: dict[str, Handler] = {
@@ -114,8 +148,8 @@ HANDLERS: dict[str, Handler] = {
     "Update": on_update,
     # Only same-origin embedded copies get here (incoming.without_foreign_copy keeps an id).
     "Announce": on_create,
-    "Join": rsvp.on_join,
-    "Leave": rsvp.on_leave,
+    "Join": on_join,
+    "Leave": on_leave,
 }
 
 
@@ -143,13 +177,10 @@ async def process_activity(
     # rebuilt, a place re-created) no longer holds, and what we answer must reach it.
     if await remote_actors.mark_alive(connection, activity.actor_uri):
         log.info("actor marked gone signed again: delivering to it again", actor=activity.actor_uri)
-    imported = await handler(connection, node, activity)
-    if imported is Imported.NOTHING:
-        return
-    await live_feed.record(
+    outcome = await handler(connection, node, activity)
+    await live_feed.record_received(
         connection,
-        activity.payload,
-        local=False,
+        outcome,
         place=activity.actor_uri,
-        seats_only=imported is Imported.SEATS,
+        public=live_feed.is_public(activity.payload),
     )

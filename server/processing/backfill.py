@@ -19,7 +19,7 @@ from federation.fetcher import FetchError
 from federation.hosts import same_origin
 from server.processing import objects
 from server.processing.context import NodeContext
-from server.processing.directory import refresh_suggestions
+from server.processing.directory import refresh_suggestions, remember_place
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
 from server.storage import follows
@@ -71,9 +71,10 @@ def items_of(page: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)]
 
 
-async def read_outbox(node: NodeContext, followed: str) -> list[dict[str, Any]]:
+async def read_outbox(
+    node: NodeContext, followed: str, actor: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The outbox's embedded activities, newest first, within the caps."""
-    actor = await fetch_followed(node, followed)
     outbox = actor.get("outbox")
     if isinstance(outbox, dict):  # an embedded collection stands for its id
         outbox = outbox.get("id")
@@ -141,7 +142,10 @@ async def backfill(pool: asyncpg.Pool, node: NodeContext, followed: str) -> int:
     async with pool.acquire() as connection:
         if not await follows.still_followed(connection, followed):
             return 0  # unfollowed since the job was queued (its end removes pending jobs too)
-    items = await read_outbox(node, followed)
+    actor = await fetch_followed(node, followed)
+    # Our follow is accepted: a place's details join the directory now (FEDERATION.md).
+    await remember_place(pool, followed, actor)
+    items = await read_outbox(node, followed, actor)
     deleted = deleted_ids(items)
     now = datetime.now(UTC)
     imported = 0

@@ -25,10 +25,10 @@ from server.database import DbConnection
 from server.opening_hours import is_open
 from server.processing import actor_lifecycle
 from server.processing.context import NodeContext
-from server.processing.place_profile import current_profile, remote_place_from
+from server.processing.place_profile import current_profile, keep_place
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
-from server.storage import directory, follows, place_profile
+from server.storage import directory, follows
 from server.storage.local_actors import PLACE
 from server.storage.place_profile import RemotePlaceProfile
 from server.stream_filters import distance_km
@@ -47,7 +47,8 @@ MAX_REFRESHES_PER_ROUND = 20
 
 @actor_lifecycle.on_actor_fetched
 async def remember_place(pool: asyncpg.Pool, uri: str, document: dict[str, Any]) -> None:
-    """An actor document was just fetched from its id: a Group's place details are kept."""
+    """An actor document was just fetched from its id: a Group's place details are kept if it is
+    a place we follow or are suggested (`keep_place`)."""
     if document.get("type") != "Group":
         return
     try:
@@ -57,7 +58,7 @@ async def remember_place(pool: asyncpg.Pool, uri: str, document: dict[str, Any])
         return
     if isinstance(group, Group) and group.id == uri:
         async with pool.acquire() as connection:
-            await place_profile.save_remote_place(connection, remote_place_from(uri, group))
+            await keep_place(connection, uri, group)
 
 
 def own_place(urls: NodeUrls, profile: PlaceProfile) -> RemotePlaceProfile:
@@ -172,13 +173,12 @@ async def search_places(
     for place in await directory.known_places(connection):
         if place.actor_uri == own:
             continue
+        # Only places we chose show: followed, or followed by a place we follow. Details kept
+        # from before (a follow that ended) are not listed.
         if place.actor_uri in following:
-            relation = "following"
+            places[place.actor_uri] = (place, "following")
         elif place.actor_uri in suggested:
-            relation = "suggested"
-        else:
-            relation = "known"
-        places[place.actor_uri] = (place, relation)
+            places[place.actor_uri] = (place, "suggested")
     # Suggestions without place details (not fetched yet) are shown by their id and name; the
     # actors a neighbour follows that are known not to be places are no suggestions.
     missing = [uri for uri in suggested if uri not in places and uri not in following]

@@ -20,9 +20,9 @@ from schemas.parse import parse_object
 from schemas.places import Place, PostalAddress, VirtualLocation
 from server.database import DbConnection
 from server.documents.events import PUBLIC, embedded_event, tombstone
-from server.processing import objects, senders
+from server.processing import live_feed, objects, senders
 from server.processing.context import NodeContext
-from server.processing.objects import Imported
+from server.processing.objects import Imported, NothingImported, Removed, Shown
 from server.processing.publish import publish
 from server.processing.sanitise import clean_html, html_text, plain_text, typed_text
 from server.storage import events, participants
@@ -285,15 +285,24 @@ def parsed_event(document: dict[str, Any]) -> Event | None:
     return parsed if isinstance(parsed, Event) else None
 
 
-def imported(held: EventFields, stored: EventFields) -> Imported:
-    """What a stored version changed of the copy it replaced."""
+def change_of(held: EventFields | None, stored: EventFields) -> str | None:
+    """The stream action of a stored version against the copy it replaced; None when it
+    changed nothing (a redelivery, or the backfill of what we already have)."""
+    if held is None:
+        return "new"
     if held == stored:
-        return Imported.NOTHING  # a redelivery, or the backfill of what we already have
+        return None
     if replace(held, participant_count=0, remaining_capacity=None) == replace(
         stored, participant_count=0, remaining_capacity=None
     ):
-        return Imported.SEATS
-    return Imported.CHANGED
+        return "seats"  # a Join elsewhere is no edit: screens refresh the seats they show
+    return "changed"
+
+
+def shown_event(event: StoredEvent, urls: NodeUrls, verb: str) -> Shown:
+    """The stream item of an event as we stored it (its text already cleaned)."""
+    document = embedded_event(event, urls.followers(PLACE))
+    return Shown("event", live_feed.event_item(document, verb, typed_text))
 
 
 class EventHandlers:
@@ -305,7 +314,7 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported:
+    ) -> Imported | NothingImported:
         return await self.store(connection, node, activity, document)
 
     async def updated(
@@ -314,7 +323,7 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported:
+    ) -> Imported | NothingImported:
         # An Update of an event we missed the Create of is as good as a Create.
         return await self.store(connection, node, activity, document)
 
@@ -324,9 +333,11 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         object_id: str,
-    ) -> None:
+    ) -> Removed | NothingImported:
         if await events.delete_remote(connection, object_id, activity.actor_uri):
             log.info("remote event deleted", event_id=object_id)
+            return Removed((object_id,))
+        return NothingImported("no event of this actor's")
 
     async def store(
         self,
@@ -334,25 +345,33 @@ class EventHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported:
+    ) -> Imported | NothingImported:
         event = parsed_event(document)
         if event is None or event.id is None or node.urls.is_local(event.id):
-            return Imported.NOTHING
+            return NothingImported("not an event of another server")
         owner = event.attributed_to[0] if event.attributed_to else activity.actor_uri
         held = await events.lock_remote(connection, event.id)
         if held is None and not await senders.takes_new_object(
             connection, node, activity, document, owners=[owner], event_ap_id=event.id
         ):
             log.info("event of an actor we do not follow ignored", event_id=event.id)
-            return Imported.NOTHING
+            return NothingImported("an event of an actor we do not follow")
         fields = fields_from_remote(event)
         version = event.updated or event.published
         if not await events.upsert_remote(
             connection, event.id, activity.actor_uri, owner, fields, version
         ):
             log.info("event left alone: another actor's, or older than ours", event_id=event.id)
-            return Imported.NOTHING
-        return Imported.CHANGED if held is None else imported(held.fields, fields)
+            return NothingImported("another actor's event, or an older version")
+        stored = await events.lock_remote(connection, event.id)
+        change = change_of(None if held is None else held.fields, fields)
+        if stored is None or change is None:
+            return NothingImported("the copy we hold already")
+        verb = live_feed.verb_of(activity.activity_type)
+        shown = shown_event(stored, node.urls, verb)
+        if change == "seats" and shown.data["action"] == "updated":
+            shown.data["action"] = "seats"
+        return Imported(event.id, shown)
 
 
 HANDLERS = EventHandlers()

@@ -20,6 +20,7 @@ from server.storage import (
     local_actors,
     open_calls,
     outbox,
+    profiles,
     remote_actors,
     stream,
 )
@@ -50,7 +51,10 @@ async def receive_follow(
         await follows.record_follow(connection, follower, followed, activity_id, "pending")
         return
     await follows.record_follow(connection, follower, followed, activity_id, "accepted")
-    if name == PLACE:
+    # Anyone may follow a place that accepts every follower: only one the place follows too
+    # (FEDERATION.md, "What is shown from whom") shows on the wall, with the name it chose.
+    ours = await follows.find_follow(connection, node.urls.actor(PLACE), follower)
+    if name == PLACE and ours is not None and ours.state == "accepted":
         await announce_neighbour(connection, node, follower, "follows us")
     await send_answer(connection, node, name, follower, activity_id, "Accept")
 
@@ -206,6 +210,10 @@ async def follow_ended(connection: DbConnection, followed: str) -> None:
     if not await follows.still_followed(connection, followed):
         await directory.forget_neighbour(connection, followed)
         await backfill_jobs.cancel_pending(connection, followed)
+        # The profiles it shared leave the people search and the walls with it.
+        await live_feed.withdraw(
+            connection, await profiles.remove_profiles_shared_by(connection, followed)
+        )
     if dropped_events or dropped_calls:
         log.info(
             "imports of an unfollowed actor dropped",

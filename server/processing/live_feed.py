@@ -1,8 +1,10 @@
-"""What goes on the live stream: derived from the activities the node sends and receives.
+"""What goes on the live stream: our own activities, and what received ones imported.
 
-One place maps activities to stream items, for our own (at publish time) and the network's (once
-a received activity is processed), so every aggregate shows up without knowing about the stream.
-Only public material goes on the stream; an RSVP shows the event, never who joined.
+Our own activities are mapped to stream items at publish time. A received activity never is: its
+handler answers what it stored or removed (`objects.Outcome`), read back from storage, and only
+that is recorded, so a stranger's payload (a Person sent to Public, `callKind` on anything, a
+Delete naming someone else's id) cannot write on the stream (SECURITY.md #10). Only public
+material goes on the stream; an RSVP shows the event, never who joined.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.database import DbConnection
+from server.processing.objects import NothingImported, Outcome, Removed
 from server.processing.payloads import object_id_of
 from server.processing.sanitise import plain_text, typed_text
 from server.storage import stream
@@ -136,45 +139,76 @@ def stream_item(
         return None
     object_type = target.get("type")
     if kind == "Accept" and object_type == "Join":
-        return "rsvp", {"event": target.get("object"), "action": "accepted"}
+        return "rsvp", rsvp_item(target.get("object"))
     if not is_public(activity):
         return None
-    verb = {"Create": "created", "Update": "updated", "Announce": "shared"}.get(str(kind))
+    verb = VERBS.get(str(kind))
     if verb is None:
         return None
+    # The object's type decides first: a term such as `callKind` is read only on the types
+    # that can carry it.
     if object_type == "Event":
         item = event_item(target, verb, text)
         if seats_only and kind == "Update" and item["action"] == "updated":
             # A Join elsewhere is no edit: a screen refreshes the seats of the card it shows.
             item["action"] = "seats"
         return "event", item
-    if "callKind" in target:
+    if object_type in CALL_TYPES and "callKind" in target:
         return "call", call_item(target, verb, text)
     if object_type == "Person" and kind in ("Announce", "Update"):
         return "profile", profile_item(target, text)
     return None
 
 
+VERBS = {"Create": "created", "Update": "updated", "Announce": "shared"}
+# The AS2 types an open call is published as (FEDERATION.md, "Open calls").
+CALL_TYPES = frozenset({"Page", "Article"})
+
+
+def rsvp_item(event: Any) -> dict[str, Any]:
+    return {"event": event, "action": "accepted"}
+
+
+def verb_of(activity_type: str) -> str:
+    return VERBS.get(activity_type, "updated")
+
+
+async def record_received(
+    connection: DbConnection, outcome: Outcome, *, place: str, public: bool
+) -> None:
+    """Put on the stream what a received activity from `place` imported, and nothing else;
+    `public` says whether the activity was addressed to Public (RSVPs are shown either way)."""
+    if isinstance(outcome, NothingImported):
+        return
+    if isinstance(outcome, Removed):
+        # Each id is the deleting actor's own (its handler checked), so every card of it goes,
+        # also one its place shared (a Person's Delete of itself).
+        await withdraw(connection, list(outcome.object_ids))
+        return
+    shown = outcome.shown
+    if shown is None or (shown.kind != "rsvp" and not public):
+        return
+    await stream.append(connection, shown.kind, shown.data, local=False, place=place)
+
+
 async def record(
     connection: DbConnection,
     activity: dict[str, Any],
     *,
-    local: bool,
-    place: str | None,
+    place: str,
     seats_only: bool = False,
 ) -> None:
+    """Put one of our own activities on the stream, as we publish it."""
     if activity.get("type") == "Delete":
         # A deleted object is not in the agenda any more, so a replay must not show it either.
-        # Only what the deleting actor itself put on the stream goes: another actor of the same
-        # origin naming the id removes nothing of anyone else's.
         target = object_id_of(activity)
         if target is not None:
             await withdraw(connection, [target], place=place)
         return
-    item = stream_item(activity, local=local, seats_only=seats_only)
+    item = stream_item(activity, local=True, seats_only=seats_only)
     if item is not None:
         kind, data = item
-        await stream.append(connection, kind, data, local=local, place=place)
+        await stream.append(connection, kind, data, local=True, place=place)
 
 
 async def withdraw(

@@ -7,7 +7,7 @@ owns under that id.
 
 from __future__ import annotations
 
-from enum import Enum
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.database import DbConnection
@@ -15,17 +15,46 @@ from server.processing.context import NodeContext
 from server.storage.inbox import ReceivedActivity
 
 
-class Imported(Enum):
-    """What a received Create or Update changed, so that the live stream shows only news."""
+@dataclass(frozen=True)
+class Shown:
+    """A live stream item: its kind (`event`, `call`, `profile`, `rsvp`) and its fields."""
 
-    NOTHING = "nothing"  # an older version, a copy we hold already, a sender we do not take
-    SEATS = "seats"  # only the counts moved (participantCount, remainingAttendeeCapacity)
-    CHANGED = "changed"
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A received activity wrote `object_id`; `shown` is what the live stream may show of it,
+    read from what was stored (never from the activity), or None for what has no card (a
+    place's details, a follow)."""
+
+    object_id: str
+    shown: Shown | None = None
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A received Delete removed these objects, each one the deleting actor's own."""
+
+    object_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NothingImported:
+    """The activity changed nothing people see: an older version, a copy we hold already, a
+    sender we do not take, another actor's object."""
+
+    reason: str
+
+
+# What every handler of a received activity answers: the live stream records only this.
+Outcome = Imported | Removed | NothingImported
 
 
 class ObjectHandlers(Protocol):
-    """`created` and `updated` say what they changed; None (aggregates that do not tell) is
-    shown on the stream as received."""
+    """`created` and `updated` say what they stored (or removed: a profile no longer shared),
+    `deleted` what it removed."""
 
     async def created(
         self,
@@ -33,7 +62,7 @@ class ObjectHandlers(Protocol):
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported | None: ...
+    ) -> Outcome: ...
 
     async def updated(
         self,
@@ -41,7 +70,7 @@ class ObjectHandlers(Protocol):
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported | None: ...
+    ) -> Outcome: ...
 
     async def deleted(
         self,
@@ -49,7 +78,7 @@ class ObjectHandlers(Protocol):
         node: NodeContext,
         activity: ReceivedActivity,
         object_id: str,
-    ) -> None: ...
+    ) -> Removed | NothingImported: ...
 
 
 OBJECT_HANDLERS: dict[str, ObjectHandlers] = {}

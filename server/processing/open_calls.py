@@ -26,11 +26,11 @@ from schemas.parse import parse_object
 from schemas.places import Place
 from server.database import DbConnection
 from server.documents.open_calls import call_document, tombstone_document
-from server.processing import objects, senders
+from server.processing import live_feed, objects, senders
 from server.processing.context import NodeContext
-from server.processing.objects import Imported
+from server.processing.objects import Imported, NothingImported, Removed, Shown
 from server.processing.publish import PUBLIC, publish
-from server.processing.sanitise import clean_html, html_text, plain_text, text_as_html
+from server.processing.sanitise import clean_html, html_text, plain_text, text_as_html, typed_text
 from server.storage import open_calls
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
@@ -228,7 +228,7 @@ class OpenCallHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported:
+    ) -> Imported | NothingImported:
         return await self._store(connection, node, activity, document)
 
     async def updated(
@@ -237,7 +237,7 @@ class OpenCallHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported:
+    ) -> Imported | NothingImported:
         return await self._store(connection, node, activity, document)
 
     async def deleted(
@@ -246,8 +246,10 @@ class OpenCallHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         object_id: str,
-    ) -> None:
-        await open_calls.delete_remote(connection, object_id, activity.actor_uri)
+    ) -> Removed | NothingImported:
+        if await open_calls.delete_remote(connection, object_id, activity.actor_uri):
+            return Removed((object_id,))
+        return NothingImported("no call of this actor's")
 
     async def _store(
         self,
@@ -255,24 +257,24 @@ class OpenCallHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> Imported:
+    ) -> Imported | NothingImported:
         if "callKind" not in document:
-            return Imported.NOTHING
+            return NothingImported("a page that is no open call")
         try:
             call = parse_object(document)
         except SchemaError as error:
             log.info("open call ignored", activity=activity.activity_id, reason=str(error))
-            return Imported.NOTHING
+            return NothingImported("an open call we cannot read")
         if not isinstance(call, OpenCall) or call.id is None:
-            return Imported.NOTHING
+            return NothingImported("an open call we cannot read")
         if call.attributed_to and activity.actor_uri not in call.attributed_to:
-            return Imported.NOTHING
+            return NothingImported("an open call attributed to another actor")
         # Calls are purged by their sender alone (open_calls.delete_unfollowed): weigh the same.
         if await open_calls.find_by_uri(connection, call.id) is None and not (
             await senders.takes_new_object(connection, node, activity, document, owners=[])
         ):
             log.info("open call of an actor we do not follow ignored", call=call.id)
-            return Imported.NOTHING
+            return NothingImported("an open call of an actor we do not follow")
         written = await open_calls.upsert_remote(
             connection,
             call.id,
@@ -281,7 +283,12 @@ class OpenCallHandlers:
             call.published,
             call.updated,
         )
-        return Imported.CHANGED if written else Imported.NOTHING
+        stored = await open_calls.find_by_uri(connection, call.id) if written else None
+        if stored is None:
+            return NothingImported("another actor's call, or an older version")
+        verb = live_feed.verb_of(activity.activity_type)
+        item = live_feed.call_item(call_document(node.urls, stored), verb, typed_text)
+        return Imported(call.id, Shown("call", item))
 
 
 objects.register(("Page", "Article"), OpenCallHandlers())

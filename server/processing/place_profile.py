@@ -25,10 +25,11 @@ from server.database import DbConnection
 from server.documents.actors import actor_document
 from server.processing import objects
 from server.processing.context import NodeContext
+from server.processing.objects import Imported, NothingImported, Removed
 from server.processing.publish import PUBLIC, publish
 from server.processing.remote_actors import ActorUnavailable, actor_from_document
 from server.processing.sanitise import plain_text, text_as_html
-from server.storage import place_profile, remote_actors
+from server.storage import directory, place_profile, remote_actors
 from server.storage.inbox import ReceivedActivity
 from server.storage.keys import key_pairs_of
 from server.storage.local_actors import PLACE, find_local_actor
@@ -214,6 +215,17 @@ def remote_place_from(actor_uri: str, group: Group) -> RemotePlaceProfile:
     )
 
 
+async def keep_place(connection: DbConnection, uri: str, group: Group) -> bool:
+    """Store the place details of `group` (read from its own id or its own Update) if the
+    directory may show it: a place we follow or that is suggested to us. Any other Group, a
+    stranger that signed a request or updated itself, leaves nothing (FEDERATION.md,
+    "What is shown from whom")."""
+    if not await directory.place_chosen(connection, uri):
+        return False
+    await place_profile.save_remote_place(connection, remote_place_from(uri, group))
+    return True
+
+
 class PlaceActorHandlers:
     """`Update` (or `Create`) of a Group actor: the actor's own new profile, nobody else's."""
 
@@ -223,8 +235,8 @@ class PlaceActorHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
-        await self.updated(connection, node, activity, document)
+    ) -> Imported | NothingImported:
+        return await self.updated(connection, node, activity, document)
 
     async def updated(
         self,
@@ -232,20 +244,22 @@ class PlaceActorHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
+    ) -> Imported | NothingImported:
         uri = activity.actor_uri
         # The origin check allows any object of the actor's host; an actor speaks for itself only.
         if document.get("id") != uri:
-            return
+            return NothingImported("another actor's document")
         try:
             actor, keys = actor_from_document(uri, document)
             group = parse_actor(document)
         except (ActorUnavailable, SchemaError, ValidationError) as error:
             log.info("actor update ignored", actor=uri, reason=str(error))
-            return
+            return NothingImported("an actor we cannot read")
+        # The actor's own document (its keys, its inbox) is kept as a fetch of it would be.
         await remote_actors.save_remote_actor(connection, actor, document, keys)
-        if isinstance(group, Group):
-            await place_profile.save_remote_place(connection, remote_place_from(uri, group))
+        if isinstance(group, Group) and await keep_place(connection, uri, group):
+            return Imported(uri)  # a place's details have no card on the stream
+        return NothingImported("a place we neither follow nor are suggested")
 
     async def deleted(
         self,
@@ -253,9 +267,10 @@ class PlaceActorHandlers:
         node: NodeContext,
         activity: ReceivedActivity,
         object_id: str,
-    ) -> None:
+    ) -> Removed | NothingImported:
         if object_id == activity.actor_uri:
             await place_profile.forget_remote_place(connection, object_id)
+        return NothingImported("a place's details have no card on the stream")
 
 
 objects.register(("Group",), PlaceActorHandlers())

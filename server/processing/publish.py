@@ -65,9 +65,7 @@ async def publish(
     await outbox.add_deliveries(
         connection, outbox_id, {url: canonical_host(url) for url in inboxes}, waits
     )
-    await live_feed.record(
-        connection, activity, local=True, place=urls.actor(PLACE), seats_only=seats_only
-    )
+    await live_feed.record(connection, activity, place=urls.actor(PLACE), seats_only=seats_only)
     return outbox_id
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urldefrag
 
 import asyncpg
+import structlog
 
 from federation.fetcher import FetchError, HttpStatus, SafeFetcher, canonical_url
 from federation.hosts import canonical_host, origin_of, same_origin
@@ -25,6 +26,8 @@ from server.processing.sanitise import plain_text
 from server.processing.signing import RequestSigner
 from server.storage import remote_actors
 from server.storage.remote_actors import RemoteActor, RemoteKey
+
+log = structlog.get_logger(__name__)
 
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
 STALE_AFTER = timedelta(days=1)
@@ -217,6 +220,12 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         raise ActorUnavailable(f"{uri} is a {parsed.type}, not an actor")
     if not parsed.inbox or not same_origin(parsed.inbox, uri):
         raise ActorUnavailable(f"{uri} has no inbox on its own origin")
+    shared_inbox = parsed.shared_inbox
+    if shared_inbox is not None and not same_origin(shared_inbox, uri):
+        # As for its inbox: a server speaks only for its own origin. Its own inbox (checked on
+        # its origin above) receives our deliveries instead.
+        log.info("shared inbox on another origin ignored", actor=uri, shared_inbox=shared_inbox)
+        shared_inbox = None
     actor = RemoteActor(
         uri=uri,
         host=canonical_host(uri),
@@ -225,7 +234,7 @@ def actor_from_document(uri: str, document: dict[str, Any]) -> tuple[RemoteActor
         # AS2 `name` is plain text: decoded once here like every received name, escaped on output.
         display_name=plain_text(parsed.name) or None,
         inbox=parsed.inbox,
-        shared_inbox=parsed.shared_inbox,
+        shared_inbox=shared_inbox,
         followers=parsed.followers,
         gone=False,
         fetched_at=datetime.now(UTC),

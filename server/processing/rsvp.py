@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -231,14 +232,23 @@ def answered_join(payload: dict[str, Any]) -> tuple[str | None, str | None, str 
     return join_id, joiner, event
 
 
+@dataclass(frozen=True)
+class Answered:
+    """An Accept or Reject answered one of our members' Joins; `recorded` unless another
+    server than the event's sent it."""
+
+    event_ap_id: str
+    recorded: bool
+
+
 async def receive_answer(
     connection: DbConnection,
     node: NodeContext,
     activity: ReceivedActivity,
     *,
     accepted: bool,
-) -> bool:
-    """Record the organiser's answer to one of our members' Joins; False if it answers no Join
+) -> Answered | None:
+    """Record the organiser's answer to one of our members' Joins; None if it answers no Join
     of ours (a Follow's answer, then)."""
     join_id, joiner, event_ap_id = answered_join(activity.payload)
     rsvp = None if join_id is None else await participants.find_rsvp_by_join(connection, join_id)
@@ -247,15 +257,15 @@ async def receive_answer(
         if name is not None:
             rsvp = await participants.find_rsvp(connection, name, event_ap_id)
     if rsvp is None:
-        return False
+        return None
     # The event's own server answers; any other actor's say-so is ignored.
     if origin_of(activity.actor_uri) != origin_of(rsvp.event_ap_id):
         log.info("answer to a join from another server ignored", activity=activity.activity_id)
-        return True
+        return Answered(rsvp.event_ap_id, recorded=False)
     await participants.set_rsvp_state(
         connection, rsvp.join_activity_id, "accepted" if accepted else "rejected"
     )
-    return True
+    return Answered(rsvp.event_ap_id, recorded=True)
 
 
 async def organiser_of(pool: asyncpg.Pool, node: NodeContext, event_ap_id: str) -> str:

@@ -17,6 +17,7 @@ from schemas.parse import parse_actor
 from server.database import DbConnection
 from server.processing import objects
 from server.processing.context import NodeContext
+from server.processing.objects import Imported, NothingImported, Outcome, Removed, Shown
 from server.processing.sanitise import clean_html, html_text, plain_text
 from server.storage import follows, profiles, remote_actors
 from server.storage.inbox import ReceivedActivity
@@ -88,46 +89,56 @@ async def take_profile(
     node: NodeContext,
     activity: ReceivedActivity,
     document: dict[str, Any],
-) -> None:
+) -> Outcome:
     person = document.get("id")
     sender = activity.actor_uri
     if not isinstance(person, str) or not same_origin(person, sender):
-        return
+        return NothingImported("a person of another origin")
     if document.get("profileVisibility") not in (None, "network"):
-        await drop_profile(connection, node, activity, person)
-        return
+        return await drop_profile(connection, node, activity, person)
     try:
         actor = parse_actor(document)
     except SchemaError:
-        return
+        return NothingImported("a person we cannot read")
     existing = await profiles.find_remote_profile(connection, person)
     if person == sender:
         # A member's own Update refreshes what its place shared; it shares nothing by itself.
         if existing is None:
-            return
+            return NothingImported("a profile no place we follow shared")
         place = existing.place
     elif await place_we_follow(connection, node, sender):
         place = sender
     else:
-        return
+        return NothingImported("a profile shared by a place we do not follow")
     if (
         existing is not None
         and existing.updated
         and actor.updated
         and actor.updated < existing.updated
     ):
-        return  # an older copy (a backfill after a live update, a retried delivery)
+        # An older copy (a backfill after a live update, a retried delivery).
+        return NothingImported("an older version")
     shared = RemoteProfile(person, place, profile_from(actor), actor.updated)
     await profiles.store_remote_profile(connection, shared, canonical_host(person))
+    return Imported(person, Shown("profile", profile_item(person, shared.profile)))
+
+
+def profile_item(person: str, profile: Profile) -> dict[str, Any]:
+    """The stream item of a stored profile: its name and skills."""
+    skills = [skill.name for skill in profile.skills]
+    return {"id": person, "name": profile.name, "skills": skills, "tags": list(skills)}
 
 
 async def drop_profile(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity, object_id: str
-) -> None:
+) -> Removed | NothingImported:
     removed = await profiles.remove_remote_profile(connection, object_id, activity.actor_uri)
-    if removed and object_id != activity.actor_uri:
+    if not removed:
+        return NothingImported("no profile this actor may remove")
+    if object_id != activity.actor_uri:
         # The cached actor document holds the same profile: it goes too.
         await remote_actors.forget_remote_actor(connection, object_id)
+    return Removed((object_id,))
 
 
 class SharedProfiles:
@@ -137,8 +148,8 @@ class SharedProfiles:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
-        await take_profile(connection, node, activity, document)
+    ) -> Outcome:
+        return await take_profile(connection, node, activity, document)
 
     async def updated(
         self,
@@ -146,8 +157,8 @@ class SharedProfiles:
         node: NodeContext,
         activity: ReceivedActivity,
         document: dict[str, Any],
-    ) -> None:
-        await take_profile(connection, node, activity, document)
+    ) -> Outcome:
+        return await take_profile(connection, node, activity, document)
 
     async def deleted(
         self,
@@ -155,8 +166,8 @@ class SharedProfiles:
         node: NodeContext,
         activity: ReceivedActivity,
         object_id: str,
-    ) -> None:
-        await drop_profile(connection, node, activity, object_id)
+    ) -> Removed | NothingImported:
+        return await drop_profile(connection, node, activity, object_id)
 
 
 objects.register(("Person",), SharedProfiles())

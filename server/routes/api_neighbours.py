@@ -13,13 +13,14 @@ from schemas.api import (
     TokenResponse,
 )
 from server.appkeys import SERVICES
+from server.login_throttle import LoginThrottled, attempt_login
 from server.processing.neighbours import (
     NeighbourError,
     follow_neighbour,
     list_neighbours,
     unfollow_neighbour,
 )
-from server.processing.sessions import log_in
+from server.ratelimit import client_address
 from server.routes.api_registry import API, current_account
 from server.routes.api_support import ApiFailure, read_body, reply
 from server.storage import outbox
@@ -36,10 +37,20 @@ ANIMATION = ("administrator", "animateur")
     body=LoginRequest,
     response=TokenResponse,
     roles=None,
+    errors=("401", "429"),
 )
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
-    session = await log_in(request.app[SERVICES].pool, body.username, body.password)
+    services = request.app[SERVICES]
+    address = client_address(request, services.settings.client_ip_header)
+    try:
+        session = await attempt_login(
+            services.pool, services.login_throttle, body.username, body.password, address
+        )
+    except LoginThrottled as throttled:
+        failure = ApiFailure(429, throttled.message)
+        failure.headers["Retry-After"] = str(throttled.retry_after)
+        raise failure from None
     if session is None:
         raise ApiFailure(401, "invalid username or password")
     token, expires_at, account = session

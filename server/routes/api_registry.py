@@ -32,6 +32,11 @@ ERROR_STATUSES = {
     "422": "Invalid input: `fields` names each failing field",
     "503": "The database is unavailable for now: retry after `Retry-After` seconds",
 }
+# Answered only by the routes that declare them (`errors=`), besides the ones above.
+ROUTE_ERROR_STATUSES = {
+    "401": "Wrong username or password",
+    "429": "Too many failed attempts: retry after `Retry-After` seconds",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class ApiRoute:
     status: int
     roles: tuple[str, ...] | None  # None: public; () any logged-in account
     query: type[BaseModel] | None
+    errors: tuple[str, ...] = ()  # statuses of ROUTE_ERROR_STATUSES this route answers
 
 
 @dataclass
@@ -64,6 +70,7 @@ class ApiRegistry:
         status: int = 200,
         roles: tuple[str, ...] | None = (),
         query: type[BaseModel] | None = None,
+        errors: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
@@ -78,6 +85,7 @@ class ApiRegistry:
                     status,
                     roles,
                     query,
+                    errors,
                 )
             )
             return handler
@@ -178,6 +186,9 @@ def describe_operation(api_route: ApiRoute, schemas: dict[str, Any]) -> dict[str
     for status, description in ERROR_STATUSES.items():
         if status in ("401", "403") and api_route.roles is None:
             continue
+        operation["responses"][status] = {"description": description, "content": error_body}
+    for status in api_route.errors:
+        description = ROUTE_ERROR_STATUSES[status]
         operation["responses"][status] = {"description": description, "content": error_body}
     if api_route.roles is not None:
         operation["security"] = [{"bearer": []}]

@@ -121,6 +121,22 @@ async def unknown_places(connection: DbConnection, uris: list[str]) -> list[str]
     return [uri for uri in uris if uri not in known]
 
 
+async def place_chosen(connection: DbConnection, uri: str) -> bool:
+    """Whether `uri` is a place the directory may hold: one of our actors follows it (asked or
+    accepted), or a place our actors follow (accepted) follows it (a suggestion). Only our
+    actors follow remote ones, so any row naming a remote actor as followed is ours."""
+    found: bool = await connection.fetchval(
+        """
+        SELECT EXISTS (SELECT 1 FROM follows WHERE followed = $1)
+            OR EXISTS (SELECT 1 FROM suggested_places s
+                       JOIN follows f ON f.followed = s.neighbour AND f.state = 'accepted'
+                       WHERE s.actor_uri = $1)
+        """,
+        uri,
+    )
+    return found
+
+
 @dataclass(frozen=True)
 class SharedProfile:
     actor: str | None  # None for a local profile: the caller makes its URL from `username`
@@ -144,7 +160,8 @@ _TEXT = """
 async def shared_profiles(
     connection: DbConnection, skill: str | None, text: str | None, limit: int
 ) -> list[SharedProfile]:
-    """Profiles shared network-wide: our `network` members and what neighbours shared with us.
+    """Profiles shared network-wide: our `network` members and what neighbours we still follow
+    shared with us.
 
     Nothing else: a `private` or `members` profile is never read by this query.
     """
@@ -169,7 +186,8 @@ async def shared_profiles(
         FROM remote_profiles r
         LEFT JOIN remote_place_profiles pp ON pp.actor_uri = r.place
         LEFT JOIN remote_actors ra ON ra.uri = r.place
-        WHERE {_SKILL.format(skills="r.skills")}
+        WHERE EXISTS (SELECT 1 FROM follows f WHERE f.followed = r.place AND f.state = 'accepted')
+          AND {_SKILL.format(skills="r.skills")}
           AND {_TEXT.format(name="r.name", bio="r.bio", skills="r.skills")}
         ORDER BY lower(r.name), r.person LIMIT $3
         """,

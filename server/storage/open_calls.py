@@ -191,10 +191,12 @@ async def upsert_remote(
     return written is not None
 
 
-async def delete_remote(connection: DbConnection, uri: str, actor_uri: str) -> None:
-    await connection.execute(
+async def delete_remote(connection: DbConnection, uri: str, actor_uri: str) -> bool:
+    """Delete a received call if `actor_uri` sent it; whether it did."""
+    result: str = await connection.execute(
         "DELETE FROM open_calls WHERE uri = $1 AND actor_uri = $2 AND NOT local", uri, actor_uri
     )
+    return result != "DELETE 0"
 
 
 async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> list[str]:

@@ -180,6 +180,14 @@ async def find_remote_profile(connection: DbConnection, person: str) -> RemotePr
     return RemoteProfile(row["person"], row["place"], profile_from_row(row), row["updated"])
 
 
+async def remove_profiles_shared_by(connection: DbConnection, place: str) -> list[str]:
+    """Drop every profile `place` shared with us; returns the persons whose profile went."""
+    rows = await connection.fetch(
+        "DELETE FROM remote_profiles WHERE place = $1 RETURNING person", place
+    )
+    return [row["person"] for row in rows]
+
+
 async def remove_remote_profile(connection: DbConnection, person: str, by: str) -> bool:
     """Remove `person`'s profile if `by` may: the person itself or the place that shared it."""
     result: str = await connection.execute(

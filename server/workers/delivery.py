@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from federation.fetcher import MAX_CONNECTIONS, FetchError, PostResponse, SafeFetcher
+from federation.fetcher import (
+    MAX_CONNECTIONS,
+    BadUrl,
+    FetchError,
+    ForbiddenAddress,
+    ForbiddenUrl,
+    PostResponse,
+    SafeFetcher,
+)
 from federation.retry import Outcome, RetryPolicy, classify_failure, classify_response
 from server.processing import follow_requests
 from server.processing.signing import RequestSigner
@@ -31,6 +39,8 @@ DONE_FLUSH_SECONDS = 0.05
 FIRST_KNOCK = "rfc9421"
 FALLBACK = "draft-cavage-http-signatures-12"
 REFUSALS_OF_A_SCHEME = frozenset({400, 401, 403})
+# What the fetcher refuses before connecting, or on seeing the connected address: permanent.
+REFUSED_BY_GUARD = (ForbiddenAddress, ForbiddenUrl, BadUrl)
 
 
 @dataclass
@@ -142,6 +152,10 @@ class DeliveryWorker:
                         await remote_hosts.remember_signature_scheme(
                             connection, delivery.host, learnt
                         )
+        except REFUSED_BY_GUARD as error:
+            # The address guard refuses this inbox (private address, plain http, our own
+            # origin, a bad URL): no retry can change that, so it fails now, not in three days.
+            return Outcome("give_up", reason=f"refused by the address guard: {error}"), None
         except FetchError as error:
             return classify_failure(str(error), delivery.attempts, self.policy), None
         outcome = classify_response(
