@@ -12,9 +12,11 @@ import zlib
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
+from tests.conftest import create_database, drop_database, unique_name
 from tests.hostile import AP_TYPE, encode, post_raw, snapshot
-from tests.network import LoopbackNetwork
+from tests.network import loopback_network
 from tests.rawhttp import exchange, request_bytes
 from tests.test_api_neighbours import log_in
 from tests.test_security_payloads import Scene, make_scene
@@ -22,10 +24,25 @@ from tests.test_security_payloads import Scene, make_scene
 DEEP = 5_000
 
 
-@pytest.fixture
-async def scene(network: LoopbackNetwork) -> AsyncIterator[Scene]:
-    async for made in make_scene(network):
-        yield made
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def scene(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server_dsn: str, template_database: str
+) -> AsyncIterator[Scene]:
+    """One node for the module: every case is refused and checks that it changed nothing."""
+    made: list[str] = []
+
+    async def make() -> str:
+        name = unique_name("maillage_no500")
+        made.append(name)
+        return await create_database(postgres_server_dsn, name, template=template_database)
+
+    try:
+        async with loopback_network(tmp_path_factory.mktemp("no500"), make) as network:
+            async for ready in make_scene(network):
+                yield ready
+    finally:
+        for name in made:
+            await drop_database(postgres_server_dsn, name)
 
 
 def deep_json(depth: int) -> bytes:
