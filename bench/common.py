@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import ctypes
 import gc
 import io
 import json
@@ -394,6 +395,8 @@ async def serve_node(options: NodeOptions, channel: Connection) -> None:
         await web.SockSite(runner, listening).start()
         channel.send(("ready", rates))
         while (command := await asyncio.to_thread(channel.recv)) != "stop":
+            if command == "trim":
+                channel.send(("trim", release_free_memory()))
             if command == "allocations":
                 channel.send(("allocations", allocation_growth(snapshots)))
             if command == "profile" and options.profile_path and profiler is None:
@@ -422,6 +425,16 @@ def allocation_growth(snapshots: list[tracemalloc.Snapshot], limit: int = 15) ->
     return [str(line) for line in snapshots[-1].compare_to(snapshots[0], "lineno")[:limit]]
 
 
+def release_free_memory() -> bool:
+    """glibc's malloc_trim(0): give the C heap's free pages back; False where unavailable."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
 class NodeProcess:
     """A node in a child process (spawned: no state inherited from the benchmark)."""
 
@@ -448,6 +461,11 @@ class NodeProcess:
         self._channel.send("allocations")
         _, lines = await self._receive("allocations", NODE_STOP_TIMEOUT)
         return list(lines)
+
+    async def release_free_memory(self) -> bool:
+        self._channel.send("trim")
+        _, done = await self._receive("trim", NODE_STOP_TIMEOUT)
+        return bool(done)
 
     def start_profile(self) -> None:
         self._channel.send("profile")

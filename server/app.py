@@ -11,6 +11,7 @@ from server.appkeys import LIVE, SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.live import LiveHub
 from server.logs import quiet_client_faults
+from server.memory import keep_large_allocations_returnable
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     actors,
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[database_unavailable, inbox_rate_limiter(settings), refuse_bad_input],
     )
     quiet_client_faults()
+    keep_large_allocations_returnable()
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)
