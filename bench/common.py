@@ -13,6 +13,8 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import ctypes
+import gc
 import io
 import json
 import multiprocessing
@@ -21,6 +23,7 @@ import pstats
 import socket
 import sys
 import time
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -386,11 +389,16 @@ async def serve_node(options: NodeOptions, channel: Connection) -> None:
     listening = bind_listening_socket("127.0.0.1", options.port)
     runner = app_runner(settings, shutdown_timeout=2)
     profiler: cProfile.Profile | None = None
+    snapshots: list[tracemalloc.Snapshot] = []
     await runner.setup()
     try:
         await web.SockSite(runner, listening).start()
         channel.send(("ready", rates))
         while (command := await asyncio.to_thread(channel.recv)) != "stop":
+            if command == "trim":
+                channel.send(("trim", release_free_memory()))
+            if command == "allocations":
+                channel.send(("allocations", allocation_growth(snapshots)))
             if command == "profile" and options.profile_path and profiler is None:
                 # Only the event loop's thread is profiled, which is where the node works. CPU
                 # time, not wall time: on a busy machine, wall time would charge the time the
@@ -403,6 +411,28 @@ async def serve_node(options: NodeOptions, channel: Connection) -> None:
             profiler.dump_stats(options.profile_path)
         await runner.cleanup()
     channel.send(("stopped", None))
+
+
+def allocation_growth(snapshots: list[tracemalloc.Snapshot], limit: int = 15) -> list[str]:
+    """With PYTHONTRACEMALLOC set for the node: the lines whose live allocations grew most since
+    the first call (which only takes the reference snapshot)."""
+    if not tracemalloc.is_tracing():
+        return ["tracemalloc is off: set PYTHONTRACEMALLOC=1"]
+    gc.collect()
+    snapshots.append(tracemalloc.take_snapshot())
+    if len(snapshots) < 2:
+        return []
+    return [str(line) for line in snapshots[-1].compare_to(snapshots[0], "lineno")[:limit]]
+
+
+def release_free_memory() -> bool:
+    """glibc's malloc_trim(0): give the C heap's free pages back; False where unavailable."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 class NodeProcess:
@@ -426,6 +456,16 @@ class NodeProcess:
         self._process.start()
         _, rates = await self._receive("ready", NODE_START_TIMEOUT)
         return dict(rates)
+
+    async def allocation_growth(self) -> list[str]:
+        self._channel.send("allocations")
+        _, lines = await self._receive("allocations", NODE_STOP_TIMEOUT)
+        return list(lines)
+
+    async def release_free_memory(self) -> bool:
+        self._channel.send("trim")
+        _, done = await self._receive("trim", NODE_STOP_TIMEOUT)
+        return bool(done)
 
     def start_profile(self) -> None:
         self._channel.send("profile")

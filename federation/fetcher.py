@@ -27,8 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
-import math
 import re
 import socket
 import ssl
@@ -37,7 +35,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from types import MappingProxyType
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -48,6 +46,8 @@ from yarl import URL
 
 from federation.hosts import InvalidHost, InvalidUrl, canonical_host, origin_of, split_host_port
 from federation.netguard import IPAddress, is_forbidden_address
+from schemas.errors import UntrustedJsonError
+from schemas.jsontext import load_json
 
 MIB = 1024 * 1024
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
@@ -429,66 +429,12 @@ async def read_capped_body(response: aiohttp.ClientResponse, url: str, limit: in
     return bytes(body)
 
 
-_JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def json_nesting_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in `text`, ignoring brackets inside strings.
-
-    Measured before parsing because json.loads recurses in C and a 1 MiB `[[[[...` ends in
-    a RecursionError deep inside the parser rather than a clean refusal.
-    """
-    depth = deepest = 0
-    for token in _JSON_STRUCTURE.finditer(text):
-        character = token.group()[0]
-        if character in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif character in "]}":
-            depth -= 1
-    return deepest
-
-
 def parse_json_object(body: bytes, *, url: str, max_depth: int, max_keys: int) -> dict[str, Any]:
-    """A JSON object within the limits; duplicate keys and NaN/Infinity are refused."""
+    """A JSON object within the limits (schemas.jsontext reads it: UTF-8, depth, unique keys)."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadJson(url, f"body is not UTF-8 ({error.reason} at byte {error.start})") from None
-    depth = json_nesting_depth(text)
-    if depth > max_depth:
-        raise BadJson(url, f"JSON nesting depth {depth} exceeds the limit of {max_depth}")
-    keys_seen = 0
-
-    def build_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal keys_seen
-        keys_seen += len(pairs)
-        if keys_seen > max_keys:
-            raise BadJson(url, f"JSON has more than {max_keys} keys")
-        built = dict(pairs)
-        # Two `id`s read differently by two parsers is how signed content gets swapped.
-        if len(built) != len(pairs):
-            raise BadJson(url, "JSON object has duplicate keys")
-        return built
-
-    def refuse_constant(name: str) -> NoReturn:
-        raise BadJson(url, f"JSON contains {name}, which is not JSON")
-
-    def finite_float(literal: str) -> float:
-        value = float(literal)
-        if not math.isfinite(value):  # `1e999` parses to inf, which nothing downstream expects
-            raise BadJson(url, f"JSON number {literal[:20]} is out of range")
-        return value
-
-    try:
-        data = json.loads(
-            text,
-            object_pairs_hook=build_object,
-            parse_constant=refuse_constant,
-            parse_float=finite_float,
-        )
-    except (ValueError, RecursionError) as error:
-        raise BadJson(url, f"body is not valid JSON ({error})") from None
+        data = load_json(body, max_depth=max_depth, max_keys=max_keys)
+    except UntrustedJsonError as error:
+        raise BadJson(url, error.reason) from None
     if not isinstance(data, dict):
         raise BadJson(url, f"expected a JSON object, got {type(data).__name__}")
     return data

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from schemas.errors import UntrustedJsonError
+from schemas.jsontext import text_problem
 
 FORBIDDEN_KEYWORDS: Final = frozenset({"@graph", "@included", "@reverse"})
 
@@ -75,8 +76,9 @@ def _check_key(key: object, path: str, limits: Limits) -> str:
         raise UntrustedJsonError(f"{path}: object key {key!r} is not a string")
     if len(key) > limits.max_key_length:
         raise UntrustedJsonError(f"{path}: a key is longer than {limits.max_key_length} characters")
-    if "\x00" in key:
-        raise UntrustedJsonError(f"{path}: a key holds the character U+0000")
+    problem = text_problem(key)
+    if problem is not None:
+        raise UntrustedJsonError(f"{path}: a key {problem}")
     if key in FORBIDDEN_KEYWORDS:
         raise UntrustedJsonError(f"{path}: JSON-LD keyword {key} is not accepted")
     return f"{path}.{key}"
@@ -102,10 +104,11 @@ def _check_scalar(value: object, path: str, in_context: bool, limits: Limits) ->
             raise UntrustedJsonError(
                 f"{path}: string longer than {limits.max_string_length} characters"
             )
-        # PostgreSQL's text and jsonb cannot hold it: refused here, it is a 400, not a failed
-        # write (which would fail the other activities written with it).
-        if "\x00" in value:
-            raise UntrustedJsonError(f"{path}: a string holds the character U+0000")
+        # PostgreSQL's text and jsonb cannot hold NUL or a lone surrogate: refused here, it is a
+        # 400, not a failed write (which would fail the other activities written with it).
+        problem = text_problem(value)
+        if problem is not None:
+            raise UntrustedJsonError(f"{path}: a string {problem}")
         # Inside an inline context, a term defined as one of these keywords would turn a plain
         # key into the keyword for any JSON-LD processor downstream.
         if in_context and value in FORBIDDEN_KEYWORDS:

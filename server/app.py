@@ -10,6 +10,8 @@ from aiohttp import web
 from server.appkeys import LIVE, SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.live import LiveHub
+from server.logs import quiet_client_faults
+from server.memory import keep_large_allocations_returnable
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     activities,
@@ -36,6 +38,7 @@ from server.routes import (
 )
 from server.routes.api_registry import API
 from server.routes.authorized_fetch import authorized_fetch_middlewares
+from server.routes.request_guard import refuse_bad_input
 from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
@@ -71,12 +74,16 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         # Outermost, so that whatever reaches the database behind it answers 503, not 500.
+        # The input guard is inside the rate limiter, which counts what it refuses on the inboxes.
         middlewares=[
             database_unavailable,
             inbox_rate_limiter(settings),
+            refuse_bad_input,
             *authorized_fetch_middlewares(settings),
         ],
     )
+    quiet_client_faults()
+    keep_large_allocations_returnable()
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)

@@ -10,10 +10,40 @@ from typing import Any
 
 import structlog
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 ACCESS_LOGGER = "maillage.access"
+# The logger aiohttp's server writes its own errors to.
+AIOHTTP_SERVER_LOGGER = "aiohttp.server"
+
+
+class ClientFaults(logging.Filter):
+    """aiohttp logs a malformed request, a body that does not decompress, or a client gone
+    before its answer, as an error with its traceback, although the fault is the client's. A
+    stranger could fill the log with those: they stay one warning line, and a traceback keeps
+    meaning a bug of ours.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError | RequestPayloadError | ConnectionResetError):
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno = logging.WARNING
+            record.levelname = "WARNING"
+        return True
+
+
+CLIENT_FAULTS = ClientFaults()
+
+
+def quiet_client_faults() -> None:
+    logging.getLogger(AIOHTTP_SERVER_LOGGER).addFilter(CLIENT_FAULTS)
 
 
 def configure_logging(log_format: str, level: str) -> None:

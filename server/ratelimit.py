@@ -18,7 +18,8 @@ and `Retry-After`, which is what a slow-drip (slowloris) sender holding connecti
 Header and body timeouts belong to the reverse proxy in front of the node (see the README).
 
 State lives in the process: with N web processes, each enforces its own limits, so the effective
-limit is N times the configured one. Memory is bounded by `max_tracked` keys per bucket set.
+limit is N times the configured one. Memory is bounded by `max_tracked` keys per bucket set,
+and buckets that refilled are forgotten.
 """
 
 from __future__ import annotations
@@ -104,11 +105,26 @@ class TokenBuckets:
     def charge(self, key: str) -> None:
         """Take one token. Requests already admitted are charged even from an empty bucket,
         down to one burst of debt, so a burst of concurrent requests waits its turn after."""
+        now = self._clock()
         tokens = max(self.tokens(key) - 1.0, -float(self.rate.burst))
-        self._buckets[key] = (tokens, self._clock())
+        self._buckets[key] = (tokens, now)
         self._buckets.move_to_end(key)
+        self._forget_refilled(now)
         while len(self._buckets) > self.max_tracked:
             self._buckets.popitem(last=False)
+
+    def _forget_refilled(self, now: float) -> None:
+        """A bucket full again is the same as none: forget those, least recently charged first.
+
+        Memory then follows the keys charged within one refill time (at most 2 x burst / rate
+        seconds), not every address that ever sent a request up to `max_tracked` (100,000
+        entries, some 25 MB, which a sender with many addresses could fill and leave).
+        """
+        while self._buckets:
+            oldest, (tokens, when) = next(iter(self._buckets.items()))
+            if tokens + (now - when) * self.rate.per_second < self.rate.burst:
+                return
+            del self._buckets[oldest]
 
 
 def claimed_signing_host(request: web.Request) -> str | None:

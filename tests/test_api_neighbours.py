@@ -104,7 +104,8 @@ async def test_bad_requests_get_precise_errors_and_change_nothing(
     assert status == 422
     assert "neither a URL nor a handle" in body["error"]
     status, body = await call(mende, "POST", "/api/v1/neighbours", token=token, raw=b"{not json")
-    assert (status, body["error"]) == (400, "the body must be JSON")
+    assert status == 400
+    assert body["error"].startswith("the body must be JSON: body is not valid JSON (")
     status, body = await call(
         mende, "POST", "/api/v1/neighbours", token=token,
         body={"target": "someone@unreachable.test"},

@@ -41,11 +41,11 @@ from federation.fetcher import (
     WrongContentType,
     canonical_url,
     check_peer_address,
-    json_nesting_depth,
     media_type_accepted,
     parse_json_object,
     parse_media_type,
 )
+from schemas.jsontext import json_nesting_depth
 from tests.support import free_port
 
 AP_TYPE = "application/activity+json"

@@ -67,6 +67,23 @@ def test_buckets_forget_the_least_recently_used() -> None:
     assert buckets.wait_time("c") > 0
 
 
+def test_buckets_that_refilled_are_forgotten() -> None:
+    """Issue 14 (memory after fuzzing): one entry per address ever seen stayed until 100,000."""
+    clock = FakeClock()
+    buckets = TokenBuckets(Rate(per_second=2.0, burst=3), clock=clock)
+    for index in range(1000):
+        buckets.charge(f"10.0.{index // 256}.{index % 256}")
+    buckets.charge("busy")
+    buckets.charge("busy")
+    clock.now += 0.5  # the others (2 tokens, +1) are full again; "busy" (1 token, +1) is not
+    buckets.charge("new")
+    assert len(buckets) == 2
+    assert buckets.tokens("busy") == pytest.approx(2.0)
+    clock.now += 3.0  # 6 tokens' worth: every bucket is full, whatever its debt
+    buckets.charge("last")
+    assert len(buckets) == 1
+
+
 @pytest.mark.parametrize(
     ("headers", "host"),
     [

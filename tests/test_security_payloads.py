@@ -303,9 +303,9 @@ async def test_lying_short_content_length(scene: Scene) -> None:
     before = await snapshot(scene.node)
     body = encode(scene.eve.activity("Follow", scene.node.place))
     headers = scene.eve.sign(f"{scene.node.base}/inbox", body)
-    head = "POST /inbox HTTP/1.1\nContent-Length: 20\n" + "".join(
-        f"{name}: {value}\n" for name, value in headers.items()
-    )
+    head = (
+        "POST /inbox HTTP/1.1\nContent-Type: application/activity+json\nContent-Length: 20\n"
+    ) + "".join(f"{name}: {value}\n" for name, value in headers.items())
     with pytest.raises(json.JSONDecodeError) as truncated:
         json.loads(body[:20])
 
@@ -313,7 +313,7 @@ async def test_lying_short_content_length(scene: Scene) -> None:
     status, answer = await raw_exchange(scene.node, head, body[:20], rest=body[20:])
     assert (status, json.loads(answer)) == (
         400,
-        {"error": f"the body is not JSON: {truncated.value}"},
+        {"error": f"body is not valid JSON ({truncated.value})"},
     )
     # All at once: the surplus is not a request, and the parser refuses the connection.
     status, answer = await raw_exchange(scene.node, head, body)
@@ -350,7 +350,7 @@ async def test_deep_nesting(scene: Scene, depth: int) -> None:
 
     assert answer.status == 400
     assert answer.error is not None
-    assert answer.error.endswith("nesting deeper than 32 levels")
+    assert answer.error == f"JSON nesting depth {depth + 1} exceeds the limit of 32"
     assert scene.server.hits == []
     assert await snapshot(scene.node) == before
 
@@ -364,7 +364,7 @@ async def test_too_many_keys(scene: Scene) -> None:
 
     answer = await deliver(scene.node, scene.eve, activity)
 
-    assert (answer.status, answer.error) == (400, "$.tag: more than 10000 keys and items")
+    assert (answer.status, answer.error) == (400, "JSON has more than 10000 keys")
     assert await snapshot(scene.node) == before
 
 

@@ -24,11 +24,14 @@ ACCOUNT = web.RequestKey("account", Account)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PATH_PARAMETER = re.compile(r"{(\w+)}")
 ERROR_STATUSES = {
-    "400": "The body is not JSON",
+    "400": "The body is not JSON, or a path or header holds U+0000 or bytes that are not UTF-8",
     "401": "Not logged in, or the token expired",
     "403": "The account's role does not allow this",
     "404": "No such resource",
     "410": "The resource was deleted (an event of the place): it will not come back",
+    "411": "The body was sent chunked: send it with a Content-Length",
+    "413": "The body exceeds 1 MiB",
+    "415": "The body's content coding is not identity, gzip or deflate",
     "422": "Invalid input: `fields` names each failing field",
     "503": "The database is unavailable for now: retry after `Retry-After` seconds",
 }

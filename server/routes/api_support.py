@@ -8,11 +8,18 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from schemas.errors import UntrustedJsonError
+from schemas.jsontext import load_json
+from schemas.untrusted import Limits, check_untrusted
 from server.appkeys import SERVICES
 from server.processing.sessions import account_for
+from server.routes.request_guard import BodyRefused, read_body_bytes
 from server.storage.accounts import Account
 
 M = TypeVar("M", bound=BaseModel)
+
+# The largest API body, a place profile, is a few levels deep with some hundred keys.
+API_LIMITS = Limits(max_depth=16, max_items=2_000, max_string_length=65_536)
 
 
 class ApiFailure(web.HTTPException):
@@ -29,9 +36,14 @@ class ApiFailure(web.HTTPException):
 async def read_body(request: web.Request, model: type[M]) -> M:
     """The request body as `model`, or a 422 naming every failing field."""
     try:
-        raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiFailure(400, "the body must be JSON") from None
+        body = await read_body_bytes(request)
+    except BodyRefused as refused:
+        raise ApiFailure(refused.status, refused.message) from None
+    try:
+        raw = load_json(body, max_depth=API_LIMITS.max_depth, max_keys=API_LIMITS.max_items)
+        check_untrusted(raw, API_LIMITS)
+    except UntrustedJsonError as error:
+        raise refused_body(error) from None
     try:
         return model.model_validate(raw)
     except ValidationError as error:
@@ -40,6 +52,14 @@ async def read_body(request: web.Request, model: type[M]) -> M:
             for problem in error.errors()
         }
         raise ApiFailure(422, "invalid request", fields) from None
+
+
+def refused_body(error: UntrustedJsonError) -> ApiFailure:
+    """400 for a body that is not JSON; 422 naming the field for a value no field can hold."""
+    where, separator, problem = error.reason.partition(": ")
+    if separator and where.startswith("$") and where != "$":
+        return ApiFailure(422, "invalid request", {where.removeprefix("$."): problem})
+    return ApiFailure(400, f"the body must be JSON: {error.reason}")
 
 
 def reply(model: BaseModel | list[BaseModel], status: int = 200) -> web.Response:

@@ -7,6 +7,7 @@ from aiohttp import web
 from server.appkeys import SERVICES, URLS
 from server.processing.incoming import IncomingRequest, Refused, accept_incoming
 from server.ratelimit import AUTHENTICATED_KEY_ID
+from server.routes.request_guard import BodyRefused, read_body_bytes
 from server.storage.local_actors import find_federated_actor
 
 
@@ -28,15 +29,14 @@ async def personal_inbox(request: web.Request) -> web.Response:
 
 
 async def receive(request: web.Request, recipient: str | None) -> web.Response:
-    # SECURITY.md #15: refuse a declared oversize body before reading it, and answer the cap
-    # (which aiohttp also applies to the decompressed size of a gzip body) as JSON.
-    declared = request.content_length
-    if declared is not None and declared > request.client_max_size:
-        return body_too_large(request)
+    # SECURITY.md #15: a declared oversize body was refused before this (request_guard); the
+    # cap also applies to the decompressed size of a gzip body, answered here as JSON.
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return body_too_large(request)
+        body = await read_body_bytes(request)
+    except BodyRefused as refused:
+        return web.json_response(
+            {"error": refused.message}, status=refused.status, headers=refused.headers
+        )
     incoming = IncomingRequest(
         method=request.method,
         url=request.app[URLS].base + request.path_qs,
@@ -54,11 +54,3 @@ async def receive(request: web.Request, recipient: str | None) -> web.Response:
     if accepted.key_id is not None:
         request[AUTHENTICATED_KEY_ID] = accepted.key_id  # for the rate limiter
     return web.Response(status=202)
-
-
-def body_too_large(request: web.Request) -> web.Response:
-    return web.json_response(
-        {"error": f"the request body exceeds {request.client_max_size} bytes"},
-        status=413,
-        headers={"Connection": "close"},
-    )
