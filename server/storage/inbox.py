@@ -66,13 +66,14 @@ async def store_received_many(
             RETURNING origin, activity_id),
         notified AS (SELECT pg_notify($7, '') WHERE EXISTS (SELECT FROM stored)),
         healed AS (
-            UPDATE remote_hosts SET circuit_open_until = NULL, consecutive_failures = 0
-            WHERE host = ANY($8::text[])
-              AND (circuit_open_until IS NOT NULL OR consecutive_failures > 0)
+            UPDATE remote_hosts SET circuit_open_until = NULL, consecutive_failures = 0,
+                failing_since = NULL
+            WHERE host = ANY($8::text[]) AND consecutive_failures > 0
             RETURNING host),
         retried AS (
             UPDATE deliveries SET next_attempt_at = now()
-            WHERE host IN (SELECT host FROM healed) AND state = 'pending')
+            WHERE host IN (SELECT host FROM healed) AND state = 'pending'
+              AND next_attempt_at > now())
         SELECT origin, activity_id, (SELECT count(*) FROM notified) AS notified FROM stored
         """,
         [a.origin for a in activities],
