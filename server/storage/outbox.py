@@ -300,7 +300,8 @@ async def delivery_state_by_host(connection: DbConnection) -> list[HostDeliveryS
                count(*) FILTER (WHERE d.state = 'done') AS done,
                count(*) FILTER (WHERE d.state = 'failed') AS failed,
                coalesce(max(h.consecutive_failures), 0) AS consecutive_failures,
-               max(h.circuit_open_until) AS circuit_open_until,
+               max(h.circuit_open_until) FILTER (WHERE h.circuit_open_until > now())
+                   AS circuit_open_until,
                max(h.last_success_at) AS last_success_at,
                (array_agg(d.last_error ORDER BY d.id DESC)
                     FILTER (WHERE d.last_error IS NOT NULL))[1] AS last_error
