@@ -11,7 +11,7 @@ Two schedules work together:
   pause ends one delivery is sent as a probe, and its failure pauses the host again. A pause lasts
   a third of the time the host has been failing, between 5 s and 10 min (+/-20 %), so that a host
   back after an outage of D seconds gets its backlog about D/3 later at most (D = 4 min: within
-  about 1.5 min; D = 1 h: within about 12 min). A failed probe stands for every delivery then due
+  about 1.6 min; D = 1 h: within about 12 min). A failed probe stands for every delivery then due
   at that host: each counts an attempt, so the per-delivery schedule above still decides when
   they are given up, only moved to the next probe (at most 12 min later per attempt).
 """
