@@ -60,11 +60,7 @@ class HostPausePolicy:
     def pause_after(self, failing_for: float, rng: random.Random | None = None) -> float:
         """Seconds to pause a host that has been failing for `failing_for` seconds."""
         base = min(self.max_pause, max(self.min_pause, failing_for * self.share_of_outage))
-        return base * self.spread(rng)
-
-    def spread(self, rng: random.Random | None = None) -> float:
-        """A jitter factor around 1."""
-        return 1 + (rng or _jitter_source).uniform(-self.jitter, self.jitter)
+        return base * (1 + (rng or _jitter_source).uniform(-self.jitter, self.jitter))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from federation.retry import RetryPolicy
+from federation.retry import HostPausePolicy, RetryPolicy
 from server.processing.publish import PUBLIC, publish
 from server.storage import outbox, remote_hosts
 from server.urls import NodeUrls
@@ -51,7 +51,7 @@ async def publish_notes(connection: asyncpg.Connection, count: int) -> None:
 
 
 async def host_down(connection: asyncpg.Connection, host: str) -> bool:
-    return await remote_hosts.record_host_down(connection, host, 1 / 3, 5, 600, 1)
+    return await remote_hosts.record_host_down(connection, host, HostPausePolicy().pause_after)
 
 
 async def end_pause(connection: asyncpg.Connection, host: str) -> None:

@@ -94,7 +94,7 @@ async def test_an_open_circuit_pauses_a_host_until_it_signs_a_request_to_us(
         {"type": "Create", "to": [PUBLIC], "object": {"type": "Note", "content": "x"}},
         to_followers=True,
     )
-    assert await remote_hosts.record_host_down(connection, "dead.example", 1 / 3, 60, 3600, 1)
+    assert await remote_hosts.record_host_down(connection, "dead.example", lambda _: 60.0)
     assert await outbox.claim_due(connection, 10, 60, 8) == [], "an open circuit pauses the host"
 
     await remote_hosts.close_circuit(connection, "dead.example")

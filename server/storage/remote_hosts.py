@@ -7,41 +7,38 @@ the breaker (a streak is running) or one the host asked for with Retry-After (no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from server.database import DbConnection
 from server.storage.outbox import DELIVERY_CHANNEL
 
 
 async def record_host_down(
-    connection: DbConnection,
-    host: str,
-    share: float,
-    min_pause: float,
-    max_pause: float,
-    spread: float,
+    connection: DbConnection, host: str, pause_after: Callable[[float], float]
 ) -> bool:
     """The host looked down: unless it is already paused (deliveries sent before the pause
-    began also fail, and count once), add a failed probe to its streak and pause it for `share`
-    of the time it has been failing, between `min_pause` and `max_pause`, times `spread` (the
-    jitter). Returns whether this failure counted."""
+    began fail too, and count once), add a failed probe to its streak and pause it for
+    `pause_after(seconds it has been failing)`. Returns whether this failure counted."""
+    failing_for: float | None = await connection.fetchval(
+        "SELECT extract(epoch FROM now() - failing_since)::float8 FROM remote_hosts "
+        "WHERE host = $1",
+        host,
+    )
     counted: int | None = await connection.fetchval(
         """
         INSERT INTO remote_hosts AS h (host, consecutive_failures, last_failure_at, failing_since,
                                        circuit_open_until)
-        VALUES ($1, 1, now(), now(), now() + make_interval(secs => $3::float8 * $5::float8))
+        VALUES ($1, 1, now(), now(), now() + make_interval(secs => $2::float8))
         ON CONFLICT (host) DO UPDATE SET
             consecutive_failures = h.consecutive_failures + 1,
             last_failure_at = now(),
             failing_since = coalesce(h.failing_since, now()),
-            circuit_open_until = now() + make_interval(secs => $5 * least($4::float8, greatest($3,
-                $2::float8 * extract(epoch FROM now() - coalesce(h.failing_since, now()))::float8)))
+            circuit_open_until = EXCLUDED.circuit_open_until
         WHERE h.circuit_open_until IS NULL OR h.circuit_open_until <= now()
         RETURNING h.consecutive_failures
         """,
         host,
-        share,
-        min_pause,
-        max_pause,
-        spread,
+        pause_after(failing_for or 0.0),
     )
     return counted is not None
 

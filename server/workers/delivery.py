@@ -295,14 +295,8 @@ class DeliveryWorker:
             if outcome.action == "gone":
                 await follow_requests.inbox_gone(connection, delivery.inbox_url)
         if outcome.host_down:
-            pauses = self.pauses
             counted = await remote_hosts.record_host_down(
-                connection,
-                delivery.host,
-                pauses.share_of_outage,
-                pauses.min_pause,
-                pauses.max_pause,
-                pauses.spread(),
+                connection, delivery.host, self.pauses.pause_after
             )
             if counted:
                 await outbox.fail_due_of_host(
