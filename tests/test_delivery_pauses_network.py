@@ -69,3 +69,36 @@ async def test_an_operator_sees_a_paused_host_and_retries_it_now(
     unknown = await run_maillage_async("deliveries", "retry", "nowhere.example", env=env)
     assert unknown.returncode == 1
     assert "no delivery to nowhere.example" in unknown.stderr
+
+
+async def test_a_burst_answered_429_waits_as_asked_and_arrives_whole(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    florac.settings = florac.settings.model_copy(
+        update={"inbox_origin_rate_per_second": 4.0, "inbox_origin_burst": 5}
+    )
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
+
+    notes = [await publish_note(mende, f"atelier {number}") for number in range(30)]
+
+    async def all_received() -> bool:
+        for note in notes:
+            if not await received(florac, note):
+                return False
+        return True
+
+    # At florac's 4 a second, with the 429s' Retry-After honoured: no 6-hour pause.
+    assert await wait_until(all_received, within=60, what="every note of the burst")
+    state = await mende.fetchval(
+        "SELECT (consecutive_failures, failing_since IS NULL,"
+        " circuit_open_until IS NOT NULL)::text "
+        "FROM remote_hosts WHERE host = $1",
+        florac.settings.domain,
+    )
+    # No failure streak; a pause was set, which only a Retry-After does without a streak.
+    assert state == "(0,t,t)"
+    assert await mende.fetchval("SELECT count(*) FROM deliveries WHERE state = 'failed'") == 0
