@@ -59,7 +59,8 @@ async def record_throttle(connection: DbConnection, host: str, seconds: float) -
 
 
 async def close_circuit(connection: DbConnection, host: str) -> None:
-    """The host proved alive (it sent us a signed request): retry its deliveries now."""
+    """The host proved alive (it sent us a signed request, or answered a delivery): if a streak
+    of failures ran, it ends and the host's postponed deliveries are due now."""
     await connection.execute(
         """
         WITH healed AS (

@@ -280,6 +280,10 @@ class DeliveryWorker:
             )
             await remote_hosts.record_throttle(connection, delivery.host, outcome.delay)
             return
+        if not outcome.host_down:
+            # It answered: if a streak of failures ran, it is over and its backlog is due (this
+            # delivery's own retry, written next, keeps its delay).
+            await remote_hosts.close_circuit(connection, delivery.host)
         if outcome.action == "retry":
             if delivery.early and outcome.host_down:
                 # A probe taken before its time: it keeps its own schedule and attempt count.
@@ -294,14 +298,15 @@ class DeliveryWorker:
             await outbox.give_up(connection, delivery.id, status, outcome.reason)
             if outcome.action == "gone":
                 await follow_requests.inbox_gone(connection, delivery.inbox_url)
-        if outcome.host_down:
-            counted = await remote_hosts.record_host_down(
-                connection, delivery.host, self.pauses.pause_after
+        if not outcome.host_down:
+            return
+        counted = await remote_hosts.record_host_down(
+            connection, delivery.host, self.pauses.pause_after
+        )
+        if counted:
+            await outbox.fail_due_of_host(
+                connection, delivery.host, self.policy, status, outcome.reason
             )
-            if counted:
-                await outbox.fail_due_of_host(
-                    connection, delivery.host, self.policy, status, outcome.reason
-                )
 
 
 def delivery_task_name(delivery_id: int) -> str:
