@@ -223,3 +223,23 @@ async def test_released_leases_are_due_again_without_an_attempt(
     again = await claim(connection)
     assert sorted(d.id for d in again) == sorted(d.id for d in claimed)
     assert [d.attempts for d in again] == [1, 1]
+
+
+async def test_claims_go_round_the_hosts_from_where_the_last_one_stopped(
+    connection: asyncpg.Connection,
+) -> None:
+    await followed_by(connection, ["a.example", "b.example", "c.example"])
+    await publish_notes(connection, 5)
+
+    async def hosts_claimed(after_host: str) -> set[str]:
+        claimed = await outbox.claim_due(connection, 2, LEASE, DEPTH, after_host=after_host)
+        return {d.host for d in claimed}
+
+    assert await hosts_claimed("") == {"a.example"}
+    assert await hosts_claimed("a.example") == {"b.example"}
+    assert await hosts_claimed("b.example") == {"c.example"}
+    assert await hosts_claimed("c.example") == {"a.example"}, "wrapping round to the first"
+    assert await hosts_claimed("a.example") == {"b.example"}
+    # a and b now hold their depth (4 leases each); c gets its last two, then none is free.
+    assert await hosts_claimed("b.example") == {"c.example"}
+    assert await hosts_claimed("") == set()

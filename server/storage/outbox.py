@@ -69,24 +69,40 @@ async def claim_due(
     lease_seconds: float,
     default_depth: int,
     depths: dict[str, int] | None = None,
+    after_host: str = "",
 ) -> list[Delivery]:
     """Lease due deliveries, host by host: at most a host's depth (`depths`, else
     `default_depth`) leased at once, counting the leases other workers hold; a host whose streak
     of failures runs gets one, its probe, taken even before its own next attempt is due; a paused
     host none. So a slow or failing host holds only its own few rows, never the worker's room.
-    Expired leases are taken again. Claims are serialised (a transaction-level advisory lock) so
-    that two workers never both see a host's last free place."""
+    Hosts are walked in order from `after_host`, wrapping around, and only until `limit` rows
+    are found (the walk is evaluated lazily): a worker that passes the last host of its previous
+    full claim goes round the hosts in turn, and a claim costs about `limit` hosts' lookups,
+    however many hosts wait. Expired leases are taken again. Claims are serialised (a
+    transaction-level advisory lock) so that two workers never both see a host's last free
+    place."""
     depths = depths or {}
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK)
         rows = await connection.fetch(
             """
-            WITH RECURSIVE pending_hosts(host) AS (
+            WITH RECURSIVE after_start(host) AS (
+                (SELECT host FROM deliveries WHERE state = 'pending' AND host > $6
+                 ORDER BY host LIMIT 1)
+                UNION ALL
+                SELECT (SELECT d.host FROM deliveries d WHERE d.state = 'pending'
+                            AND d.host > a.host ORDER BY d.host LIMIT 1)
+                FROM after_start a WHERE a.host IS NOT NULL),
+            up_to_start(host) AS (
                 (SELECT host FROM deliveries WHERE state = 'pending' ORDER BY host LIMIT 1)
                 UNION ALL
                 SELECT (SELECT d.host FROM deliveries d WHERE d.state = 'pending'
-                            AND d.host > p.host ORDER BY d.host LIMIT 1)
-                FROM pending_hosts p WHERE p.host IS NOT NULL),
+                            AND d.host > b.host ORDER BY d.host LIMIT 1)
+                FROM up_to_start b WHERE b.host IS NOT NULL AND b.host <= $6),
+            pending_hosts(host) AS (
+                SELECT host FROM after_start
+                UNION ALL
+                SELECT host FROM up_to_start WHERE host <= $6),
             open_hosts AS (
                 SELECT p.host, h.signature_scheme,
                     coalesce(h.consecutive_failures, 0) > 0 AS probing,
@@ -110,7 +126,6 @@ async def claim_due(
                     ORDER BY d.next_attempt_at, d.id
                     LIMIT greatest(o.free, 0)
                     FOR UPDATE OF d SKIP LOCKED) c
-                ORDER BY c.next_attempt_at, c.id
                 LIMIT $1)
             UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2),
                 attempts = d.attempts + 1
@@ -124,6 +139,7 @@ async def claim_due(
             default_depth,
             list(depths),
             list(depths.values()),
+            after_host,
         )
     payloads: dict[int, dict[str, Any]] = {}  # parsed once per activity, not per delivery
     claimed: list[Delivery] = []

@@ -72,6 +72,7 @@ class DeliveryWorker:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _unfinished: set[int] = field(default_factory=set)  # claimed, outcome not yet recorded
     _sending: set[int] = field(default_factory=set)  # of those, the ones whose POST is out
+    _claim_cursor: str = ""
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
@@ -91,8 +92,15 @@ class DeliveryWorker:
         depths = {host: pace.depth for host, pace in self._paces.items()}
         async with self.pool.acquire() as connection:
             due = await outbox.claim_due(
-                connection, room, self.lease_seconds, 2 * self.per_host_connections, depths
+                connection,
+                room,
+                self.lease_seconds,
+                2 * self.per_host_connections,
+                depths,
+                self._claim_cursor,
             )
+        # A claim cut short by its limit: the next one goes on from there, round the hosts.
+        self._claim_cursor = max(d.host for d in due) if due and len(due) == room else ""
         self._unfinished.update(delivery.id for delivery in due)
         return due
 
