@@ -123,6 +123,9 @@ class DeliveryWorker:
                     or (finished_since_claim and since >= CLAIM_INTERVAL)
                     or since >= RECLAIM_SECONDS
                 ):
+                    # Successes not yet recorded still hold their leases, which count against
+                    # their host's depth: record them first.
+                    await self.flush_delivered(force=True)
                     due = await self.claim(room)
                     last_claim, finished_since_claim = loop.time(), False
                     handled += len(due)
