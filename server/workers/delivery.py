@@ -199,18 +199,19 @@ class DeliveryWorker:
         if body is None:
             body = serialise(delivery)
         pace = self.pace(delivery.host)
-        async with pace.slot():
-            self._sending.add(delivery.id)
-            started = time.monotonic()
-            try:
+        try:
+            async with pace.slot():
+                # From here on, a stop waits (for `stop_grace`) for the answer and its record.
+                self._sending.add(delivery.id)
+                started = time.monotonic()
                 outcome, status = await self.attempt(delivery, body)
-            finally:
-                self._sending.discard(delivery.id)
-        if outcome.action == "done":
-            pace.answered(time.monotonic() - started)
-        elif outcome.throttled or outcome.host_down:
-            pace.pushed_back()
-        await self.record(delivery, outcome, status)
+            if outcome.action == "done":
+                pace.answered(time.monotonic() - started)
+            elif outcome.throttled or outcome.host_down:
+                pace.pushed_back()
+            await self.record(delivery, outcome, status)
+        finally:
+            self._sending.discard(delivery.id)
 
     async def attempt(self, delivery: Delivery, body: bytes) -> tuple[Outcome, int | None]:
         try:
