@@ -155,7 +155,8 @@ class DeliveryWorker:
                     task.result()
                 await self.flush_delivered(force=False)
             if in_flight:
-                in_flight = await self.wind_down(in_flight)
+                await self.wind_down(in_flight)
+                in_flight = set()
         except BaseException:
             # Cut short (cancelled, a database failure): what is unfinished is given back at
             # once (or, if the database cannot be reached, its lease expires); the 2xx already
@@ -170,16 +171,18 @@ class DeliveryWorker:
     async def stopped(self) -> None:
         await self._stop.wait()
 
-    async def wind_down(self, in_flight: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
-        """On a stop: let the requests already sent be answered (for `stop_grace` at most),
-        give back the rest. Returns what was left (nothing)."""
+    async def wind_down(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """On a stop: let the requests already sent be answered and recorded (for `stop_grace`
+        at most), give back the rest."""
         sending = {delivery_task_name(delivery_id) for delivery_id in self._sending}
-        waiting = {task for task in in_flight if task.get_name() not in sending}
-        for task in waiting:
-            task.cancel()
-        _, unanswered = await asyncio.wait(in_flight, timeout=self.stop_grace)
+        for task in in_flight:
+            if task.get_name() not in sending:
+                task.cancel()
+        finished, unanswered = await asyncio.wait(in_flight, timeout=self.stop_grace)
+        for task in finished:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("delivery failed while stopping", error=repr(task.exception()))
         await self.abandon(unanswered)
-        return set()
 
     async def abandon(self, in_flight: set[asyncio.Task[None]]) -> None:
         for task in in_flight:
