@@ -155,6 +155,16 @@ async def claim_pending(
     return len(rows), acting
 
 
+async def release(connection: DbConnection, row_ids: list[int]) -> None:
+    """Give back leases of activities claimed but not processed (a stop): due again at once,
+    without counting the attempt."""
+    await connection.execute(
+        "UPDATE inbox_activities SET lease_until = NULL, attempts = greatest(attempts - 1, 0) "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+        row_ids,
+    )
+
+
 async def mark_done(connection: DbConnection, row_id: int) -> None:
     await connection.execute(
         "UPDATE inbox_activities SET state = 'done', processed_at = now(), lease_until = NULL "
