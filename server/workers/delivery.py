@@ -210,7 +210,7 @@ class DeliveryWorker:
                 outcome, status = await self.attempt(delivery, body)
             if outcome.action == "done":
                 pace.answered(time.monotonic() - started)
-            elif outcome.throttled or outcome.host_down:
+            elif outcome.throttled or outcome.host_down or status == 429:
                 pace.pushed_back()
             await self.record(delivery, outcome, status)
         finally:
