@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from pydantic import BaseModel, TypeAdapter
@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter
 from schemas.api import (
     AccountIn,
     AccountOut,
+    DeliveryRetryOut,
     DeliveryStateOut,
     FollowRequest,
     FollowResult,
@@ -165,6 +166,10 @@ class MaillageClient:
 
     async def deliveries(self) -> list[DeliveryStateOut]:
         return await self.typed_list(DeliveryStateOut, "GET", "/api/v1/deliveries")
+
+    async def retry_deliveries(self, host: str) -> DeliveryRetryOut:
+        path = f"/api/v1/deliveries/{quote(host, safe='')}/retry"
+        return await self.typed(DeliveryRetryOut, "POST", path)
 
     async def agenda(self, **filters: str | float | bool | Sequence[str] | None) -> AgendaPage:
         """The consolidated agenda; filters are the query parameters of GET /api/v1/agenda

@@ -142,10 +142,13 @@ def unfollow(as_me: bool, target: str) -> None:
     click.echo(f"Unfollowed {result.actor}.")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @json_option
-def deliveries(as_json: bool) -> None:
-    """Delivery state per neighbouring host (administrators)."""
+@click.pass_context
+def deliveries(context: click.Context, as_json: bool) -> None:
+    """Delivery state per neighbouring host (administrators); `retry HOST` lifts a pause."""
+    if context.invoked_subcommand is not None:
+        return
     states = with_client(lambda client: client.deliveries())
     columns = {
         "host": "host",
@@ -157,6 +160,14 @@ def deliveries(as_json: bool) -> None:
         "last error": "last_error",
     }
     show(states, columns, as_json, "Nothing delivered yet.")
+
+
+@deliveries.command("retry")
+@click.argument("host")
+def retry_deliveries(host: str) -> None:
+    """Lift HOST's pause now: its pending deliveries are sent at once."""
+    result = with_client(lambda client: client.retry_deliveries(host))
+    click.echo(f"{result.pending} deliveries to {result.host} due now.")
 
 
 @click.group()

@@ -55,6 +55,11 @@ class DeliveryStateOut(ApiModel):
     last_error: str | None
 
 
+class DeliveryRetryOut(ApiModel):
+    host: str
+    pending: int = Field(description="Deliveries to this host now due again")
+
+
 class ApiError(ApiModel):
     error: str
     fields: dict[str, str] = Field(default_factory=dict)

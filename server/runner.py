@@ -1,9 +1,17 @@
-"""Running the application until SIGTERM or Ctrl-C, then finishing in-flight requests."""
+"""Running the application until SIGTERM or Ctrl-C, then finishing in-flight requests.
+
+The stop goes in this order: connections the kernel already accepted are taken and the listening
+socket is closed; the requests they carry are read and answered (for `shutdown_timeout` at
+most); then the workers stop, giving back the deliveries they had claimed but not finished; then
+the database pool closes (aiohttp's cleanup runs the app's contexts in reverse: live stream,
+workers, services).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import select
 import signal
 import socket
 
@@ -39,6 +47,45 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
         raise PortUnavailable(f"cannot resolve host {host!r}: {error.strerror}") from None
 
 
+# Bound on the two waits below, however busy the socket is.
+ACCEPT_DRAIN_SECONDS = 1.0
+LOOP_TURN = 0.001
+
+
+async def take_queued_connections(listening: socket.socket, within: float) -> None:
+    """Let the event loop accept the connections that completed their handshake before the stop
+    (the kernel's accept queue): closing the listening socket would reset them unanswered."""
+    for _ in range(round(within / LOOP_TURN)):
+        if not readable([listening.fileno()]):
+            return
+        await asyncio.sleep(LOOP_TURN)  # a turn of the loop's selector, which accepts them
+
+
+async def read_received_requests(server: web.Server, within: float) -> None:
+    """Let the event loop read what the accepted connections already received, so that a request
+    sent before the stop is parsed and answered instead of its idle-looking connection closed."""
+    for _ in range(round(within / LOOP_TURN)):
+        sockets = [
+            transport.get_extra_info("socket").fileno()
+            for handler in server.connections
+            if (transport := handler.transport) is not None
+            and transport.get_extra_info("socket") is not None
+        ]
+        if not readable(sockets):
+            break
+        await asyncio.sleep(LOOP_TURN)
+    for _ in range(3):  # the parsed requests' handlers start on the next turns
+        await asyncio.sleep(0)
+
+
+def readable(descriptors: list[int]) -> bool:
+    descriptors = [fd for fd in descriptors if fd >= 0]
+    if not descriptors:
+        return False
+    ready, _, _ = select.select(descriptors, [], [], 0)
+    return bool(ready)
+
+
 def app_runner(settings: Settings, shutdown_timeout: float) -> web.AppRunner:
     """The node's application as `serve` runs it: our signal handling, our access log."""
     return web.AppRunner(
@@ -64,6 +111,10 @@ async def serve_until_stopped(settings: Settings, listening: socket.socket) -> N
         log.info("listening", url=f"http://{host}:{port}", public_url=settings.public_url)
         await stop.wait()
         log.info("stopping: finishing in-flight requests", timeout=settings.shutdown_timeout)
+        await take_queued_connections(listening, ACCEPT_DRAIN_SECONDS)
+        await site.stop()
+        if runner.server is not None:
+            await read_received_requests(runner.server, ACCEPT_DRAIN_SECONDS)
     finally:
         await runner.cleanup()
         for signum in (signal.SIGTERM, signal.SIGINT):

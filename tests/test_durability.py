@@ -94,13 +94,12 @@ async def test_an_open_circuit_pauses_a_host_until_it_signs_a_request_to_us(
         {"type": "Create", "to": [PUBLIC], "object": {"type": "Note", "content": "x"}},
         to_followers=True,
     )
-    for _ in range(5):
-        await remote_hosts.record_failure(connection, "dead.example", 5, 60, 3600)
-    assert await outbox.claim_due(connection, 10, 60) == [], "an open circuit must pause the host"
+    assert await remote_hosts.record_host_down(connection, "dead.example", lambda _: 60.0)
+    assert await outbox.claim_due(connection, 10, 60, 8) == [], "an open circuit pauses the host"
 
     await remote_hosts.close_circuit(connection, "dead.example")
 
-    claimed = await outbox.claim_due(connection, 10, 60)
+    claimed = await outbox.claim_due(connection, 10, 60, 8)
     assert [delivery.inbox_url for delivery in claimed] == ["https://dead.example/inbox"]
 
 

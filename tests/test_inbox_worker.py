@@ -3,6 +3,7 @@ and what no handler acts on is done by the claim itself."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -114,3 +115,36 @@ async def test_activities_without_effect_are_done_by_the_claim_and_reach_no_hand
     assert len(rows) == len(activities)
     assert {row["state"] for row in rows} == {"done"}
     assert all(row["lease_until"] is None and row["processed_at"] is not None for row in rows)
+
+
+class Hanging:
+    """A handler stuck (as on a slow remote fetch) until the test ends it."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def created(self, *args: Any) -> None:
+        self.started.set()
+        await asyncio.Event().wait()
+
+    async def updated(self, *args: Any) -> None:
+        return None
+
+    async def deleted(self, *args: Any) -> None:
+        return None
+
+
+async def test_a_batch_cut_short_gives_its_activities_back(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hanging = Hanging()
+    monkeypatch.setitem(objects.OBJECT_HANDLERS, "Slow", hanging)
+    await received(pool, {"https://a.example/1": ("Create", {"type": "Slow"})})
+    batch = asyncio.create_task(worker(pool).run_batch())
+    await asyncio.wait_for(hanging.started.wait(), 20)
+    batch.cancel()  # what the supervisor does to a worker still busy after the stop timeout
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    row = await pool.fetchrow("SELECT state, attempts, lease_until FROM inbox_activities")
+    assert row is not None
+    assert (row["state"], row["attempts"], row["lease_until"]) == ("pending", 0, None)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from federation.retry import (
+    HostPausePolicy,
     RetryPolicy,
     classify_failure,
     classify_response,
@@ -76,3 +77,59 @@ def test_jitter_spreads_retries() -> None:
     delays = {round(POLICY.delay_after(4, rng), 3) for _ in range(20)}
     assert len(delays) > 10
     assert all(240 * 0.8 <= delay <= 240 * 1.2 for delay in delays)
+
+
+class Extreme(random.Random):
+    """Always the largest jitter: the longest waits the schedules allow."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_the_documented_span_is_the_sum_of_the_waits() -> None:
+    no_jitter = RetryPolicy(jitter=0.0)
+    waits = [no_jitter.delay_after(attempt) for attempt in range(1, no_jitter.max_attempts)]
+    assert len(waits) == 15
+    assert sum(waits) == 234_210  # about 2.7 days, as README and FEDERATION.md say
+    assert sum(POLICY.delay_after(a, Extreme()) for a in range(1, 16)) == pytest.approx(
+        234_210 * 1.2
+    )
+
+
+def first_probe_after(outage: float, pauses: HostPausePolicy) -> float:
+    """When the first probe at or after the end of an outage that began at 0 is sent."""
+    probe_at = pauses.pause_after(0.0, Extreme())
+    while probe_at < outage:
+        probe_at += pauses.pause_after(probe_at, Extreme())
+    return probe_at
+
+
+@pytest.mark.parametrize(
+    ("outage", "bound"),
+    [(3.7, 10), (60, 30), (240, 100), (3600, 12 * 60), (3 * 86400, 12 * 60)],
+)
+def test_a_host_back_after_an_outage_is_probed_within_a_third_of_it(
+    outage: float, bound: float
+) -> None:
+    # Issue 13's bounds leave time to send the backlog: down 4 min, everything within 2 min of
+    # coming back; down 1 h, within 15 min.
+    pauses = HostPausePolicy()
+    assert first_probe_after(outage, pauses) - outage <= bound
+    for earlier in range(1, int(min(outage, 7200)), 7):
+        assert first_probe_after(earlier, pauses) - earlier <= max(6.0, earlier * 0.4 + 1)
+
+
+def test_what_pauses_a_host_and_what_only_asks_to_wait() -> None:
+    assert classify_failure("refused", 1, POLICY).host_down
+    for status in (502, 503, 504):
+        outcome = classify_response(status, None, 1, POLICY, NOW)
+        assert (outcome.action, outcome.host_down, outcome.throttled) == ("retry", True, False)
+    for status in (500, 408, 429):
+        outcome = classify_response(status, None, 1, POLICY, NOW)
+        assert (outcome.action, outcome.host_down, outcome.throttled) == ("retry", False, False)
+    for status in (429, 503):
+        outcome = classify_response(status, "120", 15, POLICY, NOW)
+        assert (outcome.action, outcome.delay, outcome.throttled) == ("retry", 120, True)
+        assert not outcome.host_down
+    # A Retry-After of 0 still waits a second; one beyond the attempts is not a give-up.
+    assert classify_response(429, "0", POLICY.max_attempts, POLICY, NOW).delay == 1.0

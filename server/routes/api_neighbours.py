@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from federation.hosts import InvalidHost, canonical_host
 from schemas.api import (
+    DeliveryRetryOut,
     DeliveryStateOut,
     FollowRequest,
     FollowResult,
@@ -23,7 +25,7 @@ from server.processing.neighbours import (
 from server.ratelimit import client_address
 from server.routes.api_registry import API, current_account
 from server.routes.api_support import ApiFailure, read_body, reply
-from server.storage import outbox
+from server.storage import outbox, remote_hosts
 from server.storage.local_actors import PLACE
 
 ADMINS = ("administrator",)
@@ -177,3 +179,22 @@ async def get_deliveries(request: web.Request) -> web.Response:
     async with request.app[SERVICES].pool.acquire() as connection:
         states = await outbox.delivery_state_by_host(connection)
     return reply([DeliveryStateOut(**vars(state)) for state in states])
+
+
+@API.route(
+    "POST",
+    "/api/v1/deliveries/{host}/retry",
+    summary="Lift a host's pause (circuit breaker or Retry-After): its deliveries are due now",
+    response=DeliveryRetryOut,
+    roles=ADMINS,
+)
+async def retry_deliveries(request: web.Request) -> web.Response:
+    try:
+        host = canonical_host(request.match_info["host"])
+    except InvalidHost as error:
+        raise ApiFailure(422, str(error), {"host": str(error)}) from None
+    async with request.app[SERVICES].pool.acquire() as connection:
+        pending = await remote_hosts.retry_now(connection, host)
+    if pending is None:
+        raise ApiFailure(404, f"no delivery to {host}")
+    return reply(DeliveryRetryOut(host=host, pending=pending))

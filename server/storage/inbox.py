@@ -66,13 +66,14 @@ async def store_received_many(
             RETURNING origin, activity_id),
         notified AS (SELECT pg_notify($7, '') WHERE EXISTS (SELECT FROM stored)),
         healed AS (
-            UPDATE remote_hosts SET circuit_open_until = NULL, consecutive_failures = 0
-            WHERE host = ANY($8::text[])
-              AND (circuit_open_until IS NOT NULL OR consecutive_failures > 0)
+            UPDATE remote_hosts SET circuit_open_until = NULL, consecutive_failures = 0,
+                failing_since = NULL
+            WHERE host = ANY($8::text[]) AND consecutive_failures > 0
             RETURNING host),
         retried AS (
             UPDATE deliveries SET next_attempt_at = now()
-            WHERE host IN (SELECT host FROM healed) AND state = 'pending')
+            WHERE host IN (SELECT host FROM healed) AND state = 'pending'
+              AND next_attempt_at > now())
         SELECT origin, activity_id, (SELECT count(*) FROM notified) AS notified FROM stored
         """,
         [a.origin for a in activities],
@@ -152,6 +153,16 @@ async def claim_pending(
         if row["effect"]
     ]
     return len(rows), acting
+
+
+async def release(connection: DbConnection, row_ids: list[int]) -> None:
+    """Give back leases of activities claimed but not processed (a stop): due again at once,
+    without counting the attempt."""
+    await connection.execute(
+        "UPDATE inbox_activities SET lease_until = NULL, attempts = greatest(attempts - 1, 0) "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+        row_ids,
+    )
 
 
 async def mark_done(connection: DbConnection, row_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import asyncpg
@@ -40,12 +41,23 @@ class InboxWorker:
                 connection, self.batch_size, self.lease_seconds, effectful()
             )
         limit = asyncio.Semaphore(self.concurrency)
+        unfinished = {activity.id for activity in acting}
 
         async def one(activity: ReceivedActivity) -> None:
             async with limit:
                 await self.process_one(activity)
+            unfinished.discard(activity.id)
 
-        await asyncio.gather(*(one(activity) for activity in acting))
+        try:
+            await asyncio.gather(*(one(activity) for activity in acting))
+        except BaseException:
+            # Cut short (a stop that did not wait for a slow fetch): what was not processed is
+            # given back, due again at once for the next worker, instead of waiting its lease.
+            if unfinished:
+                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    async with self.pool.acquire() as connection:
+                        await inbox.release(connection, sorted(unfinished))
+            raise
         return claimed
 
     async def process_one(self, activity: ReceivedActivity) -> None:

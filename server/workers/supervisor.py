@@ -26,8 +26,9 @@ STOP_TIMEOUT = 10.0
 async def running_workers(services: NodeServices) -> AsyncIterator[None]:
     """Run the inbox and delivery workers for the duration of the block.
 
-    On exit, in-flight batches get STOP_TIMEOUT seconds; what is cut short keeps its lease and is
-    taken again after the lease expires, so nothing is lost.
+    On exit, in-flight batches get STOP_TIMEOUT seconds. The delivery worker gives back what it
+    claimed and did not finish (due again at once); what another worker cuts short keeps its
+    lease and is taken again after the lease expires, so nothing is lost.
     """
     stop = asyncio.Event()
     settings = services.settings
