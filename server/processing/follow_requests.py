@@ -28,6 +28,11 @@ from server.storage.local_actors import PLACE
 
 log = structlog.get_logger(__name__)
 
+# A Follow or Join repeated (with a new id) by an actor we accepted already is answered again at
+# most this often: often enough for a peer that lost our Accept to recover, rarely enough that a
+# burst of repeats costs one Accept. Mastodon answers every repeated Follow with an Accept.
+ANSWER_REPEATS_EVERY = 3600.0
+
 
 async def receive_follow(
     connection: DbConnection,
@@ -42,14 +47,21 @@ async def receive_follow(
     if name is None or actor is None:
         log.info("follow of an unknown local actor ignored", followed=followed)
         return
+    existing = await follows.find_follow(connection, follower, followed)
+    if existing is not None and existing.state == "accepted":
+        # A repeat: the state stays, and the Accept goes again only if the last one is old
+        # enough that the sender may have lost it (ANSWER_REPEATS_EVERY), off the stream.
+        if await follows.renew_accepted(
+            connection, follower, followed, activity_id, ANSWER_REPEATS_EVERY
+        ):
+            await send_answer(connection, node, name, follower, activity_id, "Accept", False)
+        return
     if actor.manually_approves_followers:
-        existing = await follows.find_follow(connection, follower, followed)
-        if existing is not None and existing.state == "accepted":
-            await send_answer(connection, node, name, follower, activity_id, "Accept")
-            return
         await follows.record_follow(connection, follower, followed, activity_id, "pending")
         return
-    await follows.record_follow(connection, follower, followed, activity_id, "accepted")
+    await follows.record_follow(
+        connection, follower, followed, activity_id, "accepted", answered=True
+    )
     if name == PLACE:
         await announce_neighbour(connection, node, follower, "follows us")
     await send_answer(connection, node, name, follower, activity_id, "Accept")
@@ -62,6 +74,7 @@ async def send_answer(
     follower: str,
     follow_activity_id: str,
     answer: str,
+    on_stream: bool = True,
 ) -> None:
     await publish(
         connection,
@@ -79,6 +92,7 @@ async def send_answer(
         },
         to_followers=False,
         recipients=[follower],
+        on_stream=on_stream,
     )
 
 

@@ -30,11 +30,13 @@ async def publish(
     to_followers: bool,
     recipients: Iterable[str] = (),
     seats_only: bool = False,
+    on_stream: bool = True,
 ) -> int:
     """Store `activity` in the actor's outbox and queue its deliveries, in the caller's transaction.
 
     `recipients` are remote actor ids that must be known (fetched) already; `seats_only` marks an
-    Update of an event that changed only its counts, for the live stream.
+    Update of an event that changed only its counts, for the live stream; `on_stream=False`
+    keeps off the stream an activity that is no news (an Accept sent again).
     """
     activity = {"@context": emitted_context(), **activity}
     activity.setdefault("id", new_activity_id(urls))
@@ -54,9 +56,10 @@ async def publish(
     await outbox.add_deliveries(
         connection, outbox_id, {url: canonical_host(url) for url in inboxes}
     )
-    await live_feed.record(
-        connection, activity, local=True, place=urls.actor(PLACE), seats_only=seats_only
-    )
+    if on_stream:
+        await live_feed.record(
+            connection, activity, local=True, place=urls.actor(PLACE), seats_only=seats_only
+        )
     return outbox_id
 
 

@@ -21,6 +21,7 @@ from server.database import DbConnection
 from server.documents.events import embedded_event
 from server.processing.context import NodeContext
 from server.processing.events import announce
+from server.processing.follow_requests import ANSWER_REPEATS_EVERY
 from server.processing.payloads import object_id_of
 from server.processing.publish import publish
 from server.processing.remote_actors import ActorUnavailable
@@ -67,7 +68,10 @@ async def recount(connection: DbConnection, urls: NodeUrls, event: StoredEvent, 
 async def admit(
     connection: DbConnection, urls: NodeUrls, event_ap_id: str, participant: str, join_id: str
 ) -> tuple[StoredEvent, str] | None:
-    """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected').
+    """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected'),
+    or (event, 'repeated') for a repeated Join of a participant accepted already, whose Accept
+    goes again only when the last one is old (ANSWER_REPEATS_EVERY), and (event, 'ignored')
+    for a repeat answered recently.
 
     Must run in a transaction: the event's row stays locked until it commits.
     """
@@ -76,7 +80,11 @@ async def admit(
         return None
     existing = await participants.find_participation(connection, event.id, participant)
     if existing is not None and existing.state == "accepted":
-        return event, "accepted"  # a repeated Join (or a redelivery) takes no second seat
+        # A repeated Join takes no second seat.
+        answer = await participants.renew_accepted(
+            connection, event.id, participant, ANSWER_REPEATS_EVERY
+        )
+        return event, "repeated" if answer else "ignored"
     taken = await participants.count_accepted(connection, event.id)
     reason = refusal(event, taken)
     state = "rejected" if reason else "accepted"
@@ -110,12 +118,14 @@ async def on_join(connection: DbConnection, node: NodeContext, activity: Receive
         log.info("join of an unknown event ignored", event_id=event_ap_id)
         return
     event, state = outcome
+    if state == "ignored":
+        return
     await publish(
         connection,
         node.urls,
         PLACE,
         {
-            "type": "Accept" if state == "accepted" else "Reject",
+            "type": "Reject" if state == "rejected" else "Accept",
             "to": [activity.actor_uri],
             "object": {
                 "id": activity.activity_id,
@@ -126,6 +136,7 @@ async def on_join(connection: DbConnection, node: NodeContext, activity: Receive
         },
         to_followers=False,
         recipients=[activity.actor_uri],
+        on_stream=state != "repeated",
     )
 
 
@@ -240,7 +251,7 @@ async def join_event(
             outcome = await admit(connection, node.urls, event_ap_id, participant, join_id)
             if outcome is None:
                 raise RsvpError(f"no event {event_ap_id} on this node")
-            state = outcome[1]
+            state = "rejected" if outcome[1] == "rejected" else "accepted"
             await participants.record_rsvp(
                 connection, actor_name, event_ap_id, node.urls.actor(PLACE), join_id, state
             )
