@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -30,6 +30,9 @@ class NodeServices:
     signer: RequestSigner
     actors: RemoteActorDirectory
     inbox_writer: InboxWriter
+    # Idempotency keys whose failed request could not release them (the database was down):
+    # this process may take them over at once (server.routes.idempotency).
+    unreleased_keys: set[tuple[int, str]] = field(default_factory=set)
 
     @property
     def node(self) -> NodeContext:

@@ -13,7 +13,9 @@ and the client may send the same request again with it (after a 503, say).
 
 The answer is recorded just after the handler's own commit: a process killed between the two
 leaves the key "in progress", and after ABANDONED_AFTER_SECONDS a retry runs the request again.
-That window is a few milliseconds wide.
+That window is a few milliseconds wide. A process killed while running the request leaves the
+key "in progress" too: its retries get 409 until then. A request failed by a database outage
+releases its key; if the database is still down then, this process remembers the key as free.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 ABANDONED_AFTER_SECONDS = 60.0
+MAX_UNRELEASED = 10_000
 
 
 def read_key(request: web.Request) -> str | None:
@@ -70,21 +73,25 @@ async def run_once(request: web.Request, account: Account, handler: Handler) -> 
     if key is None:
         return await handler(request)
     request_print = await fingerprint(request)
-    pool = request.app[SERVICES].pool
+    services = request.app[SERVICES]
+    pool, unreleased = services.pool, services.unreleased_keys
+    # A key this process failed to release is known to be free: no need to wait.
+    abandoned_after = 0.0 if (account.id, key) in unreleased else ABANDONED_AFTER_SECONDS
     async with pool.acquire() as connection:
         remembered = await idempotency.claim(
-            connection, account.id, key, request_print, ABANDONED_AFTER_SECONDS
+            connection, account.id, key, request_print, abandoned_after
         )
+    unreleased.discard((account.id, key))
     if remembered is not None:
         return replay(remembered, request_print)
     try:
         response = await handler(request)
     except BaseException:
-        await release(pool, account.id, key)
+        await release(pool, account.id, key, unreleased)
         raise
     body = response.body if isinstance(response, web.Response) else None
     if not 200 <= response.status < 300 or not isinstance(body, bytes):
-        await release(pool, account.id, key)
+        await release(pool, account.id, key, unreleased)
         return response
     async with pool.acquire() as connection:
         await idempotency.record(
@@ -114,7 +121,9 @@ def replay(remembered: idempotency.Remembered, request_print: bytes) -> web.Stre
     )
 
 
-async def release(pool: asyncpg.Pool, account_id: int, key: str) -> None:
+async def release(
+    pool: asyncpg.Pool, account_id: int, key: str, unreleased: set[tuple[int, str]]
+) -> None:
     """Let the key be used again: the request did not succeed, so it changed nothing."""
     try:
         async with pool.acquire() as connection:
@@ -122,5 +131,9 @@ async def release(pool: asyncpg.Pool, account_id: int, key: str) -> None:
     except Exception as error:
         if not database_unreachable(error):
             raise
-        # The key stays "in progress" until ABANDONED_AFTER_SECONDS have passed.
+        # Most likely the same outage that failed the request. The retry that comes to this
+        # process takes the key at once; one that goes to another process waits until
+        # ABANDONED_AFTER_SECONDS have passed.
         log.warning("could not release an idempotency key", error=str(error))
+        if len(unreleased) < MAX_UNRELEASED:
+            unreleased.add((account_id, key))
