@@ -18,6 +18,10 @@ import asyncpg
 import pytest
 from aiohttp import web
 
+from clients.api import MaillageClient
+from clients.content import create_event
+from schemas.api_events import EventIn
+from server.appkeys import OUTAGE
 from server.database import DatabaseTarget, EmbeddedPostgres, database_unreachable
 from server.migrations import migrate
 from server.outage import FORGET_AFTER_SECONDS, DatabaseOutage
@@ -34,6 +38,8 @@ from tests.hostile import (
 )
 from tests.network import LoopbackNetwork, NetworkNode, loopback_network
 from tests.support import free_port, wait_until
+from tests.test_api_neighbours import log_in
+from tests.test_events_network import EVENT
 from tests.test_federation_network import follow_state
 from tests.test_live_stream import append, subscribed
 
@@ -290,3 +296,29 @@ def test_retry_after_grows_with_the_outage_up_to_thirty_seconds() -> None:
     assert outage.failed() == 1, "a new outage starts short again"
     now[0] += FORGET_AFTER_SECONDS + 1
     assert outage.failed() == 1, "failures long apart are separate outages"
+
+
+async def test_the_client_retries_through_an_outage_and_creates_once(
+    outage_network: LoopbackNetwork, stoppable: StoppableDatabase
+) -> None:
+    node = await start_node(outage_network)
+    token = await log_in(node)
+    assert node.runner is not None
+    outage = node.runner.app[OUTAGE]
+    await stoppable.stop()
+    # More attempts than the default four, so that a slow restart of PostgreSQL on a loaded
+    # machine is still within the client's patience.
+    base = f"http://127.0.0.1:{node.port}"
+    async with MaillageClient(base, token=token, attempts=8) as client:
+        creating = asyncio.create_task(create_event(client, EventIn.model_validate(EVENT)))
+
+        async def refused_once() -> bool:
+            return outage.started is not None
+
+        await wait_until(refused_once, what="the client's first attempt to meet the outage")
+        assert not creating.done()
+        await stoppable.start()
+        created = await creating
+    assert created.name == EVENT["name"]
+    count = await node.fetchval("SELECT count(*) FROM events WHERE name = $1", EVENT["name"])
+    assert count == 1
