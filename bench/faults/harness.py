@@ -175,6 +175,17 @@ class Node:
         self.signal(signal.SIGTERM)
         await self.wait_exit()
 
+    async def still_pending(self) -> int:
+        """Deliveries the node has not finished: what `missing` has that is late, not lost."""
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            count: int = await connection.fetchval(
+                "SELECT count(*) FROM deliveries WHERE state = 'pending'"
+            )
+            return count
+        finally:
+            await connection.close()
+
 
 @dataclass
 class Publisher:
@@ -250,7 +261,8 @@ def tally(
     bound_seconds: float | None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The scenario's JSON line: whether every acknowledged event reached every host once."""
+    """The scenario's JSON line: whether every acknowledged event reached every host once.
+    `missing` is what had not arrived when the scenario stopped waiting."""
     expected = {(event, host) for event in publisher.acknowledged for host in hosts}
     delivered = sum(1 for pair in expected if arrivals.counts[pair])
     duplicated = sum(count - 1 for count in arrivals.counts.values() if count > 1)

@@ -99,6 +99,10 @@ async def make_world(
     return World(node, made, arrivals, publisher)
 
 
+async def with_pending(world: World, line: dict[str, Any]) -> dict[str, Any]:
+    return line | {"still_pending": await world.node.still_pending()}
+
+
 async def tear_down(world: World) -> None:
     world.node.signal(signal.SIGKILL)  # the scenario is over: its data is thrown away
     await world.node.wait_exit()
@@ -126,13 +130,16 @@ async def publisher_sigkill(
             world.publisher, world.arrivals, world.hosts, scale.lease_seconds + 60
         )
         recovery = None if done is None else max(0.0, done - restarted)
-        return tally(
-            "publisher_sigkill",
-            world.publisher,
-            world.arrivals,
-            world.hosts,
-            recovery,
-            scale.lease_seconds + 10,
+        return await with_pending(
+            world,
+            tally(
+                "publisher_sigkill",
+                world.publisher,
+                world.arrivals,
+                world.hosts,
+                recovery,
+                scale.lease_seconds + 10,
+            ),
         )
     finally:
         await tear_down(world)
@@ -156,14 +163,17 @@ async def receiver_down(
             world.publisher, world.arrivals, world.hosts, 2 * scale.receiver_back_within
         )
         recovery = None if done is None else max(0.0, done - back)
-        return tally(
-            "receiver_down",
-            world.publisher,
-            world.arrivals,
-            world.hosts,
-            recovery,
-            scale.receiver_back_within,
-            down_seconds=scale.receiver_down_seconds,
+        return await with_pending(
+            world,
+            tally(
+                "receiver_down",
+                world.publisher,
+                world.arrivals,
+                world.hosts,
+                recovery,
+                scale.receiver_back_within,
+                down_seconds=scale.receiver_down_seconds,
+            ),
         )
     finally:
         await tear_down(world)
@@ -217,7 +227,7 @@ async def slow_receiver(
             "fast_share_bound": scale.fair_share,
         }
         line["ok"] = line["ok"] and share >= scale.fair_share
-        return line
+        return await with_pending(world, line)
     finally:
         await tear_down(world)
 
@@ -261,15 +271,18 @@ async def database_restart(
             if done is not None:
                 recovery = max(world.arrivals.first_at[pair] for pair in probe_pairs) - back
         bound = 2.0 + (normal or 0.0)
-        return tally(
-            "database_restart",
-            world.publisher,
-            world.arrivals,
-            world.hosts,
-            recovery,
-            round(bound, 2),
-            normal_latency_seconds=None if normal is None else round(normal, 3),
-            down_seconds=scale.database_down_seconds,
+        return await with_pending(
+            world,
+            tally(
+                "database_restart",
+                world.publisher,
+                world.arrivals,
+                world.hosts,
+                recovery,
+                round(bound, 2),
+                normal_latency_seconds=None if normal is None else round(normal, 3),
+                down_seconds=scale.database_down_seconds,
+            ),
         )
     finally:
         await tear_down(world)
@@ -304,15 +317,18 @@ async def sigterm_under_load(
             world.publisher, world.arrivals, world.hosts, scale.lease_seconds + 20
         )
         recovery = None if fast_done is None else max(0.0, fast_done - restarted)
-        return tally(
-            "sigterm_under_load",
-            world.publisher,
-            world.arrivals,
-            world.hosts,
-            recovery,
-            SIGTERM_BOUND_SECONDS,
-            lease_seconds=scale.lease_seconds,
-            slow_answer_seconds=STOPPING_SLOW_ANSWER_SECONDS,
+        return await with_pending(
+            world,
+            tally(
+                "sigterm_under_load",
+                world.publisher,
+                world.arrivals,
+                world.hosts,
+                recovery,
+                SIGTERM_BOUND_SECONDS,
+                lease_seconds=scale.lease_seconds,
+                slow_answer_seconds=STOPPING_SLOW_ANSWER_SECONDS,
+            ),
         )
     finally:
         await tear_down(world)
@@ -342,7 +358,7 @@ async def duplicate_bursts(
         )
         wanted = scale.events // 2
         line["ok"] = line["ok"] and line["acknowledged"] == wanted and not line["duplicated"]
-        return line
+        return await with_pending(world, line)
     finally:
         await tear_down(world)
 
