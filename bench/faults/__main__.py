@@ -19,12 +19,16 @@ from bench.faults.scenarios import CI, FULL, SCENARIOS
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
     parser.add_argument(
-        "scenarios", nargs="*", choices=[[], *SCENARIOS], help="which to run (default: all)"
+        "scenarios", nargs="*", help=f"which to run (default: all): {', '.join(SCENARIOS)}"
     )
     parser.add_argument(
         "--scale", choices=("ci", "full"), default="full", help="ci: the bounded size CI runs"
     )
-    return parser.parse_args()
+    arguments = parser.parse_args()
+    unknown = [name for name in arguments.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"no scenario named {', '.join(unknown)}; choose among {', '.join(SCENARIOS)}")
+    return arguments
 
 
 async def run(names: list[str], scale_name: str) -> list[dict[str, Any]]:
