@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
+import uuid
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -41,6 +44,16 @@ def query_string(query: BaseModel) -> str:
 
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+RETRIED_STATUSES = frozenset({502, 503, 504})
+IN_PROGRESS = 409  # with an Idempotency-Key: the first attempt is still being answered
+RETRY_MAX_WAIT = 10.0
+
+
+def backoff(attempt: int) -> float:
+    """0.5 s, 1 s, 2 s ... with jitter, for a failure that said nothing of when to come back."""
+    ceiling: float = min(RETRY_MAX_WAIT, 0.5 * 2 ** (attempt - 1))
+    return ceiling * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
 class ApiError(Exception):
@@ -58,9 +71,10 @@ class ApiError(Exception):
 class MaillageClient:
     """`async with MaillageClient(url, token=...) as client: await client.neighbours()`."""
 
-    def __init__(self, base_url: str, *, token: str | None = None) -> None:
+    def __init__(self, base_url: str, *, token: str | None = None, attempts: int = 4) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.attempts = max(1, attempts)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> MaillageClient:
@@ -78,24 +92,48 @@ class MaillageClient:
             self._session = None
 
     async def request(self, method: str, path: str, body: BaseModel | None = None) -> Any:
-        """The decoded JSON answer, or ApiError with the node's explanation."""
+        """The decoded JSON answer, or ApiError with the node's explanation.
+
+        A request that cannot have done anything twice (a read, a PUT or DELETE, a logged-in
+        POST with its Idempotency-Key) is sent again when the connection fails or the node
+        answers 502/503/504 (after its Retry-After, at most RETRY_MAX_WAIT seconds), up to
+        `attempts` times in all. A POST keeps the same key on every attempt, so that a
+        creation whose answer was lost is not made twice.
+        """
         if self._session is None:
             raise RuntimeError("use the client inside `async with`")
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+            if method == "POST":
+                headers["Idempotency-Key"] = str(uuid.uuid4())
         data = None
         if body is not None:
             data = body.model_dump_json(exclude_none=True)
             headers["Content-Type"] = "application/json"
-        try:
-            async with self._session.request(
-                method, self.base_url + path, data=data, headers=headers
-            ) as response:
-                text = await response.text()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise ApiError(0, f"cannot reach {self.base_url}: {error}") from None
+        retry = method in SAFE_TO_REPEAT or "Idempotency-Key" in headers
+        attempt = 0
+        while True:
+            attempt += 1
+            last = not retry or attempt >= self.attempts
+            try:
+                async with self._session.request(
+                    method, self.base_url + path, data=data, headers=headers
+                ) as response:
+                    text = await response.text()
+                    status = response.status
+                    retry_after = response.headers.get("Retry-After", "")
+            except (aiohttp.ClientError, TimeoutError) as error:
+                if last:
+                    raise ApiError(0, f"cannot reach {self.base_url}: {error}") from None
+                await asyncio.sleep(backoff(attempt))
+                continue
+            in_progress = status == IN_PROGRESS and retry_after and "Idempotency-Key" in headers
+            if (status in RETRIED_STATUSES or in_progress) and not last:
+                wait = float(retry_after) if retry_after.isdigit() else backoff(attempt)
+                await asyncio.sleep(min(wait, RETRY_MAX_WAIT))
+                continue
+            break
         decoded = decode(text)
         if status >= 400:
             if isinstance(decoded, dict):

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import LIVE, SERVICES, SETTINGS, URLS
+from server.appkeys import LIVE, OUTAGE, SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.live import LiveHub
 from server.logs import quiet_client_faults
 from server.memory import keep_large_allocations_returnable
+from server.outage import DatabaseOutage
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     activities,
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     keep_large_allocations_returnable()
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
+    app[OUTAGE] = DatabaseOutage()
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(workers_context)
     app.cleanup_ctx.append(live_context)
@@ -119,7 +121,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
 
 async def live_context(app: web.Application) -> AsyncIterator[None]:
     """This process's share of the live stream: one LISTEN, fanned out to its SSE clients."""
-    hub = LiveHub(app[SERVICES].pool)
+    hub = LiveHub(app[SERVICES].pool, on_listening=app[OUTAGE].ended)
     app[LIVE] = hub
     stop = asyncio.Event()
     task = asyncio.create_task(hub.run(stop), name="live-stream")

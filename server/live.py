@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
+from server.listening import keep_listening
 from server.storage import stream
 from server.storage.stream import STREAM_CHANNEL, StreamEvent
 from server.waiting import wait_for_any
@@ -40,6 +41,8 @@ class LiveHub:
     pool: asyncpg.Pool
     subscribers: set[Subscriber] = field(default_factory=set)
     last_id: int = 0
+    # Called each time the hub's LISTEN is (re)established, i.e. the database answers again.
+    on_listening: Callable[[], None] | None = None
 
     def subscribe(self, matches: Callable[[StreamEvent], bool]) -> Subscriber:
         subscriber = Subscriber(matches)
@@ -80,23 +83,39 @@ class LiveHub:
                     return
 
     async def run(self, stop: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        listening = asyncio.create_task(
+            keep_listening(
+                self.pool,
+                STREAM_CHANNEL,
+                wake.set,
+                stop,
+                name="live-stream",
+                on_listening=self.on_listening,
+            ),
+            name="live-stream-listener",
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    await self.start_from_latest()
+                    break
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    log.warning("live stream cannot start yet", error=str(error))
+                    await wait_for_any(wake, stop, seconds=POLL_SECONDS)
+            while not stop.is_set():
+                wake.clear()
+                try:
+                    await self.catch_up()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    log.warning("live stream catch-up failed", error=str(error))
+                await wait_for_any(wake, stop, seconds=POLL_SECONDS)
+        finally:
+            if not stop.is_set():
+                listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def start_from_latest(self) -> None:
         async with self.pool.acquire() as connection:
             self.last_id = await stream.latest_id(connection)
-        wake = asyncio.Event()
-
-        def on_notify(*_: object) -> None:
-            wake.set()
-
-        async with self.pool.acquire() as listener:
-            await listener.add_listener(STREAM_CHANNEL, on_notify)
-            try:
-                while not stop.is_set():
-                    wake.clear()
-                    try:
-                        await self.catch_up()
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                        log.warning("live stream catch-up failed", error=str(error))
-                    await wait_for_any(wake, stop, seconds=POLL_SECONDS)
-            finally:
-                with contextlib.suppress(OSError, asyncpg.InterfaceError):
-                    await listener.remove_listener(STREAM_CHANNEL, on_notify)

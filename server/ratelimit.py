@@ -15,7 +15,9 @@ Both buckets named by a request are checked before it is handled (the origin one
 keyId claims), so a flood is stopped at the door, with 429 and `Retry-After`. Besides the rate,
 each client address may have only `max_in_flight_per_client` requests in progress; more get 503
 and `Retry-After`, which is what a slow-drip (slowloris) sender holding connections runs into.
-Header and body timeouts belong to the reverse proxy in front of the node (see the README).
+A request that meets an unreachable database (answered 503 by server.routes.unavailable) is
+charged to no bucket. Header and body timeouts belong to the reverse proxy in front of the node
+(see the README).
 
 State lives in the process: with N web processes, each enforces its own limits, so the effective
 limit is N times the configured one. Memory is bounded by `max_tracked` keys per bucket set,
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from federation.hosts import canonical_host
+from server.database import database_unreachable
 
 __all__ = [
     "AUTHENTICATED_KEY_ID",
@@ -201,16 +204,20 @@ class InboxRateLimiter:
             )
         self._in_flight[client] = in_flight + 1
         verified_host: str | None = None
+        charged = True
         try:
             response = await handler(request)
             verified_host = self._verified_host(request, response)
             return response
+        except Exception as error:
+            # The 503 of an unreachable database is our fault, not the sender's: charging it
+            # would turn a sender's retries during an outage into 429s after the outage.
+            charged = not database_unreachable(error)
+            raise
         finally:
             self._release(client)
-            if verified_host is not None:
-                self.origins.charge(verified_host)
-            else:
-                self.clients.charge(client)
+            if charged:
+                self._charge(verified_host, client)
 
     def _refusal(self, client: str, claimed: str | None) -> web.Response | None:
         checks = [(self.clients, client, f"client {client}")]
@@ -231,6 +238,12 @@ class InboxRateLimiter:
             return canonical_host(key_id)
         except ValueError:
             return None
+
+    def _charge(self, verified_host: str | None, client: str) -> None:
+        if verified_host is not None:
+            self.origins.charge(verified_host)
+        else:
+            self.clients.charge(client)
 
     def _release(self, client: str) -> None:
         remaining = self._in_flight.get(client, 1) - 1

@@ -37,6 +37,9 @@ class NodeServices:
     inbox_writer: InboxWriter
     # Per process, shared by every password login (API and web page).
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # Idempotency keys whose failed request could not release them (the database was down):
+    # this process may take them over at once (server.routes.idempotency).
+    unreleased_keys: set[tuple[int, str]] = field(default_factory=set)
 
     @property
     def node(self) -> NodeContext:

@@ -328,11 +328,11 @@ async def inbox_row_state(node: NetworkNode, activity_id: str) -> str | None:
     return state
 
 
-async def processed(node: NetworkNode, activity_id: str) -> str:
+async def processed(node: NetworkNode, activity_id: str, within: float = 20.0) -> str:
     """Wait until the node's worker has processed the stored activity; its final state."""
 
     async def finished() -> str | None:
         state = await inbox_row_state(node, activity_id)
         return state if state in ("done", "failed") else None
 
-    return await wait_until(finished, what=f"{activity_id} to be processed")
+    return await wait_until(finished, within=within, what=f"{activity_id} to be processed")

@@ -11,14 +11,20 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
 
+from clients.api import MaillageClient
+from clients.content import create_event
+from schemas.api_events import EventIn
+from server.appkeys import OUTAGE
 from server.database import DatabaseTarget, EmbeddedPostgres, database_unreachable
 from server.migrations import migrate
+from server.outage import FORGET_AFTER_SECONDS, DatabaseOutage
 from server.routes.unavailable import database_unavailable
 from tests.hostile import (
     EVIL,
@@ -32,7 +38,10 @@ from tests.hostile import (
 )
 from tests.network import LoopbackNetwork, NetworkNode, loopback_network
 from tests.support import free_port, wait_until
+from tests.test_api_neighbours import log_in
+from tests.test_events_network import EVENT
 from tests.test_federation_network import follow_state
+from tests.test_live_stream import append, subscribed
 
 
 class StoppableDatabase:
@@ -188,3 +197,128 @@ def test_what_counts_as_unreachable() -> None:
     assert not database_unreachable(asyncpg.exceptions.UniqueViolationError("duplicate"))
     assert not database_unreachable(ConnectionRefusedError("not raised by asyncpg"))
     assert not database_unreachable(ValueError("a bug"))
+
+
+async def test_after_a_restart_notifications_wake_the_workers_and_the_stream_again(
+    outage_network: LoopbackNetwork, stoppable: StoppableDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The polls are set to an hour, so only LISTENs made again after the restart can wake the
+    inbox worker, the delivery worker and the live stream within the test's deadlines."""
+    monkeypatch.setattr("server.live.POLL_SECONDS", 3600.0)
+    async with hostile_server() as server, aiohttp.ClientSession() as session:
+        node = await outage_network.add("mende")
+        node.settings = node.settings.model_copy(
+            update={
+                "dev_hosts": {**outage_network.host_map(), EVIL: "127.0.0.1"},
+                "worker_poll_seconds": 3600.0,
+            }
+        )
+        await node.start()
+        eve = HostileActor(server, EVIL, "eve", rsa_key(0))
+        eve.publish()
+        eve_inbox = urlsplit(f"{eve.uri}/inbox").path
+        greeting = eve.activity("Create", eve.note())
+        assert (await deliver(node, eve, greeting)).status == 202
+        assert await processed(node, greeting["id"]) == "done"
+
+        async with subscribed(session, node.port) as wall:
+            await stoppable.stop()
+            await wait_until(lambda: readyz_is(node, 503), what="/readyz to see the outage")
+            await stoppable.start()
+            await wait_until(lambda: readyz_is(node, 200), what="/readyz once the database is back")
+
+            follow = eve.activity("Follow", node.place)
+            assert (await deliver(node, eve, follow)).status == 202
+            assert await processed(node, follow["id"], within=10) == "done"
+
+            async def accept_sent() -> bool:
+                return eve_inbox in server.fetched(EVIL)
+
+            await wait_until(accept_sent, within=10, what="the Accept to reach eve's inbox")
+            item = await append(stoppable.dsn, "event", {"name": "Atelier vélo"})
+            received = await wall.next_event(within=10)
+            while received["id"] < item:  # the new follower, announced first
+                received = await wall.next_event(within=10)
+            assert (received["id"], received["name"]) == (item, "Atelier vélo")
+
+
+async def readyz_is(node: NetworkNode, status: int) -> bool:
+    return (await get(node, "/readyz"))[0] == status
+
+
+async def test_during_an_outage_retry_after_grows_and_senders_are_never_rate_limited(
+    outage_network: LoopbackNetwork, stoppable: StoppableDatabase
+) -> None:
+    async with hostile_server() as server:
+        node = await start_node(outage_network)
+        limits = node.settings
+        eve = HostileActor(server, EVIL, "eve", rsa_key(0))
+        eve.publish()
+        greeting = eve.activity("Create", eve.note())
+        assert (await deliver(node, eve, greeting)).status == 202
+
+        await stoppable.stop()
+        follow = eve.activity("Follow", node.place)
+        # More than the address's bucket holds (a request refused before its signature is
+        # verified is charged there): were the 503s charged, the last ones would be 429s.
+        attempts = limits.inbox_client_burst + 10
+        retry_afters = []
+        for _ in range(attempts):
+            refused = await deliver(node, eve, follow)
+            assert refused.status == 503, refused
+            retry_afters.append(int(refused.headers["Retry-After"]))
+        assert retry_afters[0] == 1
+
+        async def grown() -> int | None:
+            refused = await deliver(node, eve, follow)
+            assert refused.status == 503, refused
+            seconds = int(refused.headers["Retry-After"])
+            return seconds if seconds >= 2 else None
+
+        assert await wait_until(grown, within=10, what="a longer Retry-After") in (2, 4)
+        assert retry_afters == sorted(retry_afters)
+
+        await stoppable.start()
+        await wait_until(lambda: readyz_is(node, 200), what="/readyz once the database is back")
+        accepted = await deliver(node, eve, follow)
+        assert accepted.status == 202, accepted
+
+
+def test_retry_after_grows_with_the_outage_up_to_thirty_seconds() -> None:
+    now = [100.0]
+    outage = DatabaseOutage(clock=lambda: now[0])
+    seen = []
+    for elapsed in (0, 0.5, 1, 3, 7, 15, 31, 50):
+        now[0] = 100.0 + elapsed
+        seen.append(outage.failed())
+    assert seen == [1, 1, 2, 4, 8, 16, 30, 30]
+    outage.ended()
+    assert outage.failed() == 1, "a new outage starts short again"
+    now[0] += FORGET_AFTER_SECONDS + 1
+    assert outage.failed() == 1, "failures long apart are separate outages"
+
+
+async def test_the_client_retries_through_an_outage_and_creates_once(
+    outage_network: LoopbackNetwork, stoppable: StoppableDatabase
+) -> None:
+    node = await start_node(outage_network)
+    token = await log_in(node)
+    assert node.runner is not None
+    outage = node.runner.app[OUTAGE]
+    await stoppable.stop()
+    # More attempts than the default four, so that a slow restart of PostgreSQL on a loaded
+    # machine is still within the client's patience.
+    base = f"http://127.0.0.1:{node.port}"
+    async with MaillageClient(base, token=token, attempts=8) as client:
+        creating = asyncio.create_task(create_event(client, EventIn.model_validate(EVENT)))
+
+        async def refused_once() -> bool:
+            return outage.started is not None
+
+        await wait_until(refused_once, what="the client's first attempt to meet the outage")
+        assert not creating.done()
+        await stoppable.start()
+        created = await creating
+    assert created.name == EVENT["name"]
+    count = await node.fetchval("SELECT count(*) FROM events WHERE name = $1", EVENT["name"])
+    assert count == 1

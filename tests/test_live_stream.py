@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from server.appkeys import LIVE
 from server.processing.live_feed import stream_item
 from server.processing.publish import PUBLIC
 from server.storage import stream
@@ -243,3 +245,27 @@ def test_an_address_given_as_an_object_does_not_fail_the_stream() -> None:
     addressed = {"type": "Create", "to": [{"id": PUBLIC}, {"name": "?"}, 3], "object": event}
     assert stream_item(addressed) is not None
     assert stream_item({**addressed, "to": [{"id": "https://m/followers"}]}) is None
+
+
+async def test_a_screen_that_leaves_is_no_error(
+    network: LoopbackNetwork, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that goes away is how every stream ends: the next write finds the connection
+    closed, and that is logged as nothing worse than the request's end."""
+    mende = await network.add("mende")
+    await mende.start()
+    assert mende.runner is not None
+    hub = mende.runner.app[LIVE]
+    async with aiohttp.ClientSession() as session:
+        async with subscribed(session, mende.port) as wall:
+            first = await append(mende.database_url, "event", {"name": "Atelier"})
+            assert (await wall.next_event())["id"] == first
+        # The client has closed its side; the node only learns it when it writes again.
+        await append(mende.database_url, "event", {"name": "Après le départ"})
+
+        async def left() -> bool:
+            return not hub.subscribers
+
+        await wait_until(left, what="the stream to end after its client left")
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == [], [record.getMessage() for record in errors]

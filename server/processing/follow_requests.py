@@ -29,6 +29,11 @@ from server.storage.local_actors import PLACE
 
 log = structlog.get_logger(__name__)
 
+# A Follow or Join repeated (with a new id) by an actor we accepted already is answered again at
+# most this often: often enough for a peer that lost our Accept to recover, rarely enough that a
+# burst of repeats costs one Accept. Mastodon answers every repeated Follow with an Accept.
+ANSWER_REPEATS_EVERY = 3600.0
+
 
 async def receive_follow(
     connection: DbConnection,
@@ -43,14 +48,21 @@ async def receive_follow(
     if name is None or actor is None:
         log.info("follow of an unknown local actor ignored", followed=followed)
         return
+    existing = await follows.find_follow(connection, follower, followed)
+    if existing is not None and existing.state == "accepted":
+        # A repeat: the state stays, and the Accept goes again only if the last one is old
+        # enough that the sender may have lost it (ANSWER_REPEATS_EVERY), off the stream.
+        if await follows.renew_accepted(
+            connection, follower, followed, activity_id, ANSWER_REPEATS_EVERY
+        ):
+            await send_answer(connection, node, name, follower, activity_id, "Accept", False)
+        return
     if actor.manually_approves_followers:
-        existing = await follows.find_follow(connection, follower, followed)
-        if existing is not None and existing.state == "accepted":
-            await send_answer(connection, node, name, follower, activity_id, "Accept")
-            return
         await follows.record_follow(connection, follower, followed, activity_id, "pending")
         return
-    await follows.record_follow(connection, follower, followed, activity_id, "accepted")
+    await follows.record_follow(
+        connection, follower, followed, activity_id, "accepted", answered=True
+    )
     # Anyone may follow a place that accepts every follower: only one the place follows too
     # (FEDERATION.md, "What is shown from whom") shows on the wall, with the name it chose.
     ours = await follows.find_follow(connection, node.urls.actor(PLACE), follower)
@@ -66,6 +78,7 @@ async def send_answer(
     follower: str,
     follow_activity_id: str,
     answer: str,
+    on_stream: bool = True,
 ) -> None:
     await publish(
         connection,
@@ -83,6 +96,7 @@ async def send_answer(
         },
         to_followers=False,
         recipients=[follower],
+        on_stream=on_stream,
     )
 
 

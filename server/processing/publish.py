@@ -32,6 +32,7 @@ async def publish(
     recipients: Iterable[str] = (),
     seats_only: bool = False,
     after: Mapping[str, int] | None = None,
+    on_stream: bool = True,
 ) -> int:
     """Store `activity` in the actor's outbox and queue its deliveries, in the caller's transaction.
 
@@ -40,7 +41,8 @@ async def publish(
     followers, so that a recipient who also follows gets it once; sent to them alone (a Follow,
     an Accept), to their own inbox. `after` maps a recipient to an outbox activity that must
     reach its server first. `seats_only` marks an Update of an event that changed only its
-    counts, for the live stream.
+    counts, for the live stream; `on_stream=False` keeps off the stream an activity that is no
+    news (an Accept sent again).
     """
     activity = {"@context": proof_context(), **activity}
     activity.setdefault("id", new_activity_id(urls))
@@ -65,7 +67,10 @@ async def publish(
     await outbox.add_deliveries(
         connection, outbox_id, {url: canonical_host(url) for url in inboxes}, waits
     )
-    await live_feed.record(connection, activity, place=urls.actor(PLACE), seats_only=seats_only)
+    if on_stream:
+        await live_feed.record(
+            connection, activity, place=urls.actor(PLACE), seats_only=seats_only
+        )
     return outbox_id
 
 

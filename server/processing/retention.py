@@ -4,7 +4,7 @@ Processed inbox activities, finished deliveries and the live stream's history gr
 activity; after `history_days` they go. What is still to do (a pending activity or delivery)
 stays whatever its age. De-duplication of received activities then covers `history_days`, far
 beyond the one-hour window in which a signed request is accepted, so an old request cannot be
-replayed.
+replayed. Idempotency keys of the REST API go after a day (server.routes.idempotency).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from server.storage import inbox, outbox, stream
+from server.storage import idempotency, inbox, outbox, stream
 
 # Rows deleted per statement: short transactions, so that a first prune of a large backlog does
 # not hold locks (or a long WAL burst) on a small server.
@@ -26,27 +26,34 @@ class Pruned:
     inbox_activities: int = 0
     deliveries: int = 0
     stream_items: int = 0
+    idempotency_keys: int = 0
 
     def __add__(self, other: Pruned) -> Pruned:
         return Pruned(
             self.inbox_activities + other.inbox_activities,
             self.deliveries + other.deliveries,
             self.stream_items + other.stream_items,
+            self.idempotency_keys + other.idempotency_keys,
         )
 
     @property
     def total(self) -> int:
-        return self.inbox_activities + self.deliveries + self.stream_items
+        return self.inbox_activities + self.deliveries + self.stream_items + self.idempotency_keys
 
 
 async def prune_batch(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BATCH) -> Pruned:
     """One batch of each table, each in its own transaction."""
-    older_than = datetime.now(UTC) - keep
+    now = datetime.now(UTC)
+    older_than = now - keep
     async with pool.acquire() as connection:
         return Pruned(
             await inbox.prune_processed(connection, older_than, limit),
             await outbox.prune_finished_deliveries(connection, older_than, limit),
             await stream.prune(connection, older_than, limit),
+            # Whatever history_days says: a key only promises its answer for a day.
+            await idempotency.prune(
+                connection, now - timedelta(hours=idempotency.KEEP_HOURS), limit
+            ),
         )
 
 
@@ -56,5 +63,10 @@ async def prune_history(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_
     while True:
         batch = await prune_batch(pool, keep, limit)
         pruned += batch
-        if max(batch.inbox_activities, batch.deliveries, batch.stream_items) < limit:
+        if (
+            max(
+                batch.inbox_activities, batch.deliveries, batch.stream_items, batch.idempotency_keys
+            )
+            < limit
+        ):
             return pruned

@@ -23,6 +23,7 @@ from server.database import DbConnection
 from server.documents.events import embedded_event
 from server.processing.context import NodeContext
 from server.processing.events import announce
+from server.processing.follow_requests import ANSWER_REPEATS_EVERY
 from server.processing.payloads import object_id_of
 from server.processing.publish import as_list, publish
 from server.processing.remote_actors import ActorUnavailable
@@ -81,7 +82,10 @@ async def admit(
     join_id: str,
     join: dict[str, Any] | None = None,
 ) -> tuple[StoredEvent, str] | None:
-    """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected').
+    """Admit or refuse `participant` to one of our events: (event, 'accepted' | 'rejected'),
+    or (event, 'repeated') for a repeated Join of a participant accepted already, whose Accept
+    goes again only when the last one is old (ANSWER_REPEATS_EVERY), and (event, 'ignored')
+    for a repeat answered recently.
 
     A remote `join` (the activity received) is answered here, before the `Update` of the
     seats, which reaches the joiner's server only after that answer. Must run in a
@@ -92,10 +96,14 @@ async def admit(
         return None
     existing = await participants.find_participation(connection, event.id, participant)
     if existing is not None and existing.state == "accepted":
-        # A repeated Join (or a redelivery) takes no second seat, and is accepted again.
-        if join is not None:
-            await answer_join(connection, urls, event, "accepted", join)
-        return event, "accepted"
+        # A repeated Join (or a redelivery) takes no second seat; it is answered again only
+        # when our last answer is old enough to have been lost, and off the stream.
+        answer = await participants.renew_accepted(
+            connection, event.id, participant, ANSWER_REPEATS_EVERY
+        )
+        if answer and join is not None:
+            await answer_join(connection, urls, event, "accepted", join, on_stream=False)
+        return event, "repeated" if answer else "ignored"
     taken = await participants.count_accepted(connection, event.id)
     reason = refusal(event, taken)
     state = "rejected" if reason else "accepted"
@@ -150,7 +158,13 @@ def ref_id(value: Any) -> str | None:
 
 
 async def answer_join(
-    connection: DbConnection, urls: NodeUrls, event: StoredEvent, state: str, join: dict[str, Any]
+    connection: DbConnection,
+    urls: NodeUrls,
+    event: StoredEvent,
+    state: str,
+    join: dict[str, Any],
+    *,
+    on_stream: bool = True,
 ) -> int:
     """Accept or Reject the received `join`; the outbox id of the answer."""
     return await publish(
@@ -164,6 +178,7 @@ async def answer_join(
         },
         to_followers=False,
         recipients=[join["actor"]],
+        on_stream=on_stream,
     )
 
 
@@ -299,7 +314,7 @@ async def join_event(
             outcome = await admit(connection, node.urls, event_ap_id, participant, join_id)
             if outcome is None:
                 raise RsvpError(f"no event {event_ap_id} on this node")
-            state = outcome[1]
+            state = "rejected" if outcome[1] == "rejected" else "accepted"
             await participants.record_rsvp(
                 connection, actor_name, event_ap_id, node.urls.actor(PLACE), join_id, state
             )

@@ -136,7 +136,8 @@ async def patch_call(request: web.Request) -> web.Response:
     roles=ANIMATION,
 )
 async def post_close(request: web.Request) -> web.Response:
-    body = await read_body(request, CallClose) if request.can_read_body else CallClose()
+    # body_exists, not can_read_body: an Idempotency-Key has read the body already.
+    body = await read_body(request, CallClose) if request.body_exists else CallClose()
     services = request.app[SERVICES]
     async with services.pool.acquire() as connection, connection.transaction():
         call = await close_call(connection, services.urls, request.match_info["id"], body.status)

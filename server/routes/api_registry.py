@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from schemas.api import ApiError
 from server.routes.api_support import require_role
+from server.routes.idempotency import HEADER, run_once
 from server.storage.accounts import Account
 
 ACCOUNT = web.RequestKey("account", Account)
@@ -101,12 +102,16 @@ class ApiRegistry:
 
 
 def guarded(api_route: ApiRoute) -> Handler:
-    """The handler behind the role check its declaration names, so the two cannot disagree."""
+    """The handler behind the role check its declaration names, so the two cannot disagree;
+    a POST that needs a login honours Idempotency-Key (server.routes.idempotency)."""
     if api_route.roles is None:
         return api_route.handler
 
     async def check_then_handle(request: web.Request) -> web.StreamResponse:
-        request[ACCOUNT] = await require_role(request, *(api_route.roles or ()))
+        account = await require_role(request, *(api_route.roles or ()))
+        request[ACCOUNT] = account
+        if api_route.method == "POST":
+            return await run_once(request, account, api_route.handler)
         return await api_route.handler(request)
 
     check_then_handle.__name__ = api_route.handler.__name__
@@ -172,6 +177,19 @@ def describe_operation(api_route: ApiRoute, schemas: dict[str, Any]) -> dict[str
                     "schema": {"type": "string"},
                 }
             )
+    idempotent = api_route.method == "POST" and api_route.roles is not None
+    if idempotent:
+        parameters.append(
+            {
+                "name": HEADER,
+                "in": "header",
+                "required": False,
+                "description": "Within 24 h, the same key (per account) gets the first "
+                "successful answer again, and nothing is done twice; the same key with another "
+                "request is refused with 422",
+                "schema": {"type": "string", "maxLength": 255},
+            }
+        )
     if parameters:
         operation["parameters"] = parameters
     if api_route.body is not None:
@@ -193,6 +211,11 @@ def describe_operation(api_route: ApiRoute, schemas: dict[str, Any]) -> dict[str
     for status in api_route.errors:
         description = ROUTE_ERROR_STATUSES[status]
         operation["responses"][status] = {"description": description, "content": error_body}
+    if idempotent:
+        operation["responses"]["409"] = {
+            "description": f"A request with this {HEADER} is still in progress",
+            "content": error_body,
+        }
     if api_route.roles is not None:
         operation["security"] = [{"bearer": []}]
         if api_route.roles:

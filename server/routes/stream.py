@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from schemas.api_stream import StreamFilter
 from server.appkeys import LIVE, SERVICES
+from server.live import Subscriber
 from server.routes.api_support import ApiFailure
 from server.storage import stream
 from server.storage.stream import StreamEvent
@@ -75,19 +76,28 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
                     if matches(event, wanted):
                         await response.write(frame(event))
                         sent = event.id
-        while not subscriber.closed:
-            try:
-                async with asyncio.timeout(HEARTBEAT_SECONDS):
-                    next_event = await subscriber.queue.get()
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if next_event is None:
-                break
-            event = next_event
-            if event.id > sent:
-                await response.write(frame(event))
-                sent = event.id
+        await follow_live(response, subscriber, sent)
+        return response
+    except ConnectionResetError:
+        # A screen that leaves is the normal end of a stream, not an error: aiohttp raises
+        # this on the next write after the client went away.
         return response
     finally:
         hub.unsubscribe(subscriber)
+
+
+async def follow_live(response: web.StreamResponse, subscriber: Subscriber, sent: int) -> None:
+    """Write what the hub hands this subscriber, with keep-alives, until the hub ends it."""
+    while not subscriber.closed:
+        try:
+            async with asyncio.timeout(HEARTBEAT_SECONDS):
+                next_event = await subscriber.queue.get()
+        except TimeoutError:
+            await response.write(b": keep-alive\n\n")
+            continue
+        if next_event is None:
+            return
+        event = next_event
+        if event.id > sent:
+            await response.write(frame(event))
+            sent = event.id

@@ -22,24 +22,58 @@ COLUMNS = "follower, followed, follow_activity_id, state, created_at"
 
 
 async def record_follow(
-    connection: DbConnection, follower: str, followed: str, activity_id: str, state: str
+    connection: DbConnection,
+    follower: str,
+    followed: str,
+    activity_id: str,
+    state: str,
+    *,
+    answered: bool = False,
 ) -> Follow:
-    """Create or renew the relation; a repeated Follow takes the new activity id."""
+    """Create or renew the relation; a repeated Follow takes the new activity id. `answered`:
+    we are sending the Accept now (see renew_accepted)."""
     row = await connection.fetchrow(
         f"""
-        INSERT INTO follows (follower, followed, follow_activity_id, state) VALUES ($1, $2, $3, $4)
+        INSERT INTO follows (follower, followed, follow_activity_id, state, answered_at)
+        VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END)
         ON CONFLICT (follower, followed) DO UPDATE SET
             follow_activity_id = EXCLUDED.follow_activity_id, state = EXCLUDED.state,
-            updated_at = now()
+            updated_at = now(), answered_at = coalesce(EXCLUDED.answered_at, follows.answered_at)
         RETURNING {COLUMNS}
         """,
         follower,
         followed,
         activity_id,
         state,
+        answered,
     )
     assert row is not None
     return Follow(**dict(row))
+
+
+async def renew_accepted(
+    connection: DbConnection,
+    follower: str,
+    followed: str,
+    activity_id: str,
+    answer_every_seconds: float,
+) -> bool:
+    """A repeated Follow of an accepted relation: keep its id (an Undo may name it); True when
+    the last Accept is older than `answer_every_seconds`, and it is then taken as sent now."""
+    answered: bool | None = await connection.fetchval(
+        """
+        UPDATE follows SET follow_activity_id = $3, answered_at = CASE
+            WHEN answered_at IS NULL OR answered_at < now() - make_interval(secs => $4)
+            THEN now() ELSE answered_at END
+        WHERE follower = $1 AND followed = $2 AND state = 'accepted'
+        RETURNING answered_at = now()
+        """,
+        follower,
+        followed,
+        activity_id,
+        answer_every_seconds,
+    )
+    return bool(answered)
 
 
 async def find_follow(connection: DbConnection, follower: str, followed: str) -> Follow | None:

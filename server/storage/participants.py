@@ -54,19 +54,41 @@ async def find_join(connection: DbConnection, join_id: str) -> RecordedJoin | No
 async def record_participation(
     connection: DbConnection, event_id: int, participant: str, join_id: str, state: str
 ) -> None:
+    """Record the answer, which is being sent now."""
     await connection.execute(
         """
-        INSERT INTO event_participants (event_id, participant, join_activity_id, state)
-        VALUES ($1, $2, $3, $4)
+        INSERT INTO event_participants (event_id, participant, join_activity_id, state,
+            answered_at)
+        VALUES ($1, $2, $3, $4, now())
         ON CONFLICT (event_id, participant) DO UPDATE SET
             join_activity_id = EXCLUDED.join_activity_id, state = EXCLUDED.state,
-            updated_at = now()
+            updated_at = now(), answered_at = now()
         """,
         event_id,
         participant,
         join_id,
         state,
     )
+
+
+async def renew_accepted(
+    connection: DbConnection, event_id: int, participant: str, answer_every_seconds: float
+) -> bool:
+    """A repeated Join of an accepted participant (which keeps its first Join's id): True when
+    the last Accept is older than `answer_every_seconds`, and it is then taken as sent now."""
+    answered: bool | None = await connection.fetchval(
+        """
+        UPDATE event_participants SET answered_at = CASE
+            WHEN answered_at IS NULL OR answered_at < now() - make_interval(secs => $3)
+            THEN now() ELSE answered_at END
+        WHERE event_id = $1 AND participant = $2 AND state = 'accepted'
+        RETURNING answered_at = now()
+        """,
+        event_id,
+        participant,
+        answer_every_seconds,
+    )
+    return bool(answered)
 
 
 async def remove_participation(connection: DbConnection, event_id: int, participant: str) -> bool:

@@ -27,6 +27,7 @@ async def prune_periodically(pool: asyncpg.Pool, stop: asyncio.Event, keep_days:
                     inbox_activities=pruned.inbox_activities,
                     deliveries=pruned.deliveries,
                     stream_items=pruned.stream_items,
+                    idempotency_keys=pruned.idempotency_keys,
                 )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("pruning the history failed; retrying", error=str(error))
