@@ -30,7 +30,12 @@ T = TypeVar("T")
 # Errors an operator can act on: one line on stderr and a non-zero exit, never a traceback.
 OPERATOR_ERRORS = (
     ConfigError,
-    MissingAnswers, DatabaseUnavailable, MigrationError, NodeExists, PortUnavailable)
+    MissingAnswers,
+    DatabaseUnavailable,
+    MigrationError,
+    NodeExists,
+    PortUnavailable,
+)
 
 
 def data_dir_option(function: F) -> F:
