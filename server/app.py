@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import LIVE, SERVICES, SETTINGS, URLS
+from server.appkeys import LIVE, METRICS, SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.live import LiveHub
+from server.metrics.http import MetricsMiddleware
+from server.metrics.registry import NodeMetrics
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
     actors,
@@ -27,6 +29,7 @@ from server.routes import (
     events,
     health,
     inbox,
+    metrics,
     open_calls,
     pages,
     places_page,
@@ -66,11 +69,18 @@ API_MODULES = (
 
 
 def create_app(settings: Settings) -> web.Application:
+    node_metrics = NodeMetrics()
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
-        # Outermost, so that whatever reaches the database behind it answers 503, not 500.
-        middlewares=[database_unavailable, inbox_rate_limiter(settings)],
+        # The database guard is outermost but for the metrics, so that whatever reaches the
+        # database behind it answers 503, not 500, and the metrics count those 503s.
+        middlewares=[
+            MetricsMiddleware(node_metrics),
+            database_unavailable,
+            inbox_rate_limiter(settings),
+        ],
     )
+    app[METRICS] = node_metrics
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app.cleanup_ctx.append(services_context)
@@ -84,6 +94,7 @@ def create_app(settings: Settings) -> web.Application:
         actors,
         collections,
         inbox,
+        metrics,
         api_openapi,
         agenda,
         events,

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server.config import Settings
 from server.live import LiveHub
+from server.metrics.registry import NodeMetrics
 from server.services import NodeServices
 from server.urls import NodeUrls
 
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 URLS = web.AppKey("urls", NodeUrls)
 SERVICES = web.AppKey("services", NodeServices)
 LIVE = web.AppKey("live", LiveHub)
+METRICS = web.AppKey("metrics", NodeMetrics)
