@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+from typing import Any
 
 from server.documents.calendar import plain
 from server.storage.agenda import AgendaItem
 from server.storage.open_calls import StoredCall
 
 
-def feed(feed_id: str, title: str, self_url: str, page_url: str, author: str) -> FeedGenerator:
+def feed(feed_id: str, title: str, self_url: str, page_url: str, author: str) -> Any:
+    # feedgen brings lxml, several MB of every process: imported by the first feed asked for.
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+
     generator = FeedGenerator()
     generator.id(feed_id)
     generator.title(title)
@@ -24,7 +26,7 @@ def feed(feed_id: str, title: str, self_url: str, page_url: str, author: str) ->
     return generator
 
 
-def finish(generator: FeedGenerator, newest: datetime | None) -> bytes:
+def finish(generator: Any, newest: datetime | None) -> bytes:
     generator.updated(newest or datetime.now(UTC))
     body: bytes = generator.atom_str(pretty=True)
     return body
