@@ -46,7 +46,10 @@ class ApiError(Exception):
     """The node refused the request; `status`, `message` and `fields` say why."""
 
     def __init__(self, status: int, message: str, fields: Mapping[str, str] | None = None):
-        detail = "; ".join(f"{name}: {text}" for name, text in (fields or {}).items())
+        # Said once: a field's problem already in the message is not repeated after it.
+        detail = "; ".join(
+            f"{name}: {text}" for name, text in (fields or {}).items() if text not in message
+        )
         prefix = f"{status} " if status else ""
         super().__init__(prefix + message + (f" ({detail})" if detail else ""))
         self.status = status
@@ -85,7 +88,11 @@ class MaillageClient:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
         if body is not None:
-            data = body.model_dump_json(exclude_none=True)
+            # A PATCH sends what was set, nulls included (they clear); other bodies omit nulls.
+            if method == "PATCH":
+                data = body.model_dump_json(exclude_unset=True)
+            else:
+                data = body.model_dump_json(exclude_none=True)
             headers["Content-Type"] = "application/json"
         try:
             async with self._session.request(

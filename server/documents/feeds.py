@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from server.documents.calendar import plain
+from server.documents.calendar import plain, zone_of
 from server.storage.agenda import AgendaItem
 from server.storage.open_calls import StoredCall
 
@@ -40,7 +40,10 @@ def agenda_feed(items: Sequence[AgendaItem], *, self_url: str, page_url: str, au
         entry = generator.add_entry()
         entry.id(event.ap_id)
         cancelled = "[Annulé / Cancelled] " if fields.status == "CANCELLED" else ""
-        entry.title(f"{cancelled}{fields.start_time.strftime('%Y-%m-%d %H:%M')} UTC {fields.name}")
+        # The wall-clock time where it happens, with its zone named, as the agenda shows it.
+        zone = zone_of(fields.timezone)
+        start = fields.start_time.astimezone(zone)
+        entry.title(f"{cancelled}{start:%Y-%m-%d %H:%M} ({zone.key}) {fields.name}")
         entry.link(href=fields.url or event.ap_id, rel="alternate")
         entry.published(event.published)
         entry.updated(event.updated)
