@@ -60,7 +60,10 @@ class ApiError(Exception):
     """The node refused the request; `status`, `message` and `fields` say why."""
 
     def __init__(self, status: int, message: str, fields: Mapping[str, str] | None = None):
-        detail = "; ".join(f"{name}: {text}" for name, text in (fields or {}).items())
+        # Said once: a field's problem already in the message is not repeated after it.
+        detail = "; ".join(
+            f"{name}: {text}" for name, text in (fields or {}).items() if text not in message
+        )
         prefix = f"{status} " if status else ""
         super().__init__(prefix + message + (f" ({detail})" if detail else ""))
         self.status = status
@@ -109,7 +112,11 @@ class MaillageClient:
                 headers["Idempotency-Key"] = str(uuid.uuid4())
         data = None
         if body is not None:
-            data = body.model_dump_json(exclude_none=True)
+            # A PATCH sends what was set, nulls included (they clear); other bodies omit nulls.
+            if method == "PATCH":
+                data = body.model_dump_json(exclude_unset=True)
+            else:
+                data = body.model_dump_json(exclude_none=True)
             headers["Content-Type"] = "application/json"
         retry = method in SAFE_TO_REPEAT or "Idempotency-Key" in headers
         attempt = 0

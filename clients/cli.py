@@ -11,6 +11,7 @@ import click
 from pydantic import BaseModel, ValidationError
 
 from clients.api import ApiError, MaillageClient
+from clients.display import category, local_time
 from clients.session import NotLoggedIn, Session, forget_session, load_session, save_session
 from clients.tables import render
 from schemas.api import AccountIn
@@ -42,19 +43,24 @@ def with_client(work: Callable[[MaillageClient], Awaitable[T]]) -> T:
         raise  # unreachable: fail exits
 
 
-def rows_of(models: Sequence[BaseModel], columns: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Table rows: `columns` maps a heading to a field of the models."""
+# A column is a field of the models, or what to show of each model.
+Column = str | Callable[[Any], object]
+
+
+def rows_of(models: Sequence[BaseModel], columns: Mapping[str, Column]) -> list[dict[str, Any]]:
+    """Table rows: `columns` maps a heading to a field of the models or a function of one."""
     return [
-        {
-            heading: "" if getattr(model, field) is None else getattr(model, field)
-            for heading, field in columns.items()
-        }
-        for model in models
+        {heading: cell(model, column) for heading, column in columns.items()} for model in models
     ]
 
 
+def cell(model: BaseModel, column: Column) -> object:
+    value = column(model) if callable(column) else getattr(model, column)
+    return "" if value is None else value
+
+
 def show(
-    models: Sequence[BaseModel], columns: Mapping[str, str], as_json: bool, empty: str
+    models: Sequence[BaseModel], columns: Mapping[str, Column], as_json: bool, empty: str
 ) -> None:
     if as_json:
         click.echo("[" + ",".join(model.model_dump_json() for model in models) + "]")
@@ -220,6 +226,18 @@ def query_of(model: type[Q], values: dict[str, Any]) -> Q:
         raise  # unreachable: fail exits
 
 
+def point_of(near: str | None) -> tuple[float | None, float | None]:
+    """--near LAT,LON, the same in every command."""
+    if near is None:
+        return None, None
+    try:
+        latitude, longitude = (float(part) for part in near.split(","))
+    except ValueError:
+        fail(ValueError("--near takes LATITUDE,LONGITUDE, e.g. 44.52,3.50"))
+        raise
+    return latitude, longitude
+
+
 node_option = click.option(
     "--node", "node_url", help="A node's URL (no login needed); else the logged-in node."
 )
@@ -236,9 +254,7 @@ PERSON_COLUMNS = {"name": "name", "place": "place_name", "actor": "actor"}
 
 @click.command()
 @node_option
-@click.option(
-    "--near", nargs=2, type=float, metavar="LAT LON", help="Sort by distance to this point."
-)
+@click.option("--near", metavar="LAT,LON", help="Sort by distance to this point, e.g. 44.52,3.50")
 @click.option("--km", type=float, help="With --near: only places within this distance.")
 @click.option("--open-now", is_flag=True, help="Only places open now.")
 @click.option("--open-at", help="Only places open at this moment (ISO 8601 with offset).")
@@ -250,7 +266,7 @@ PERSON_COLUMNS = {"name": "name", "place": "place_name", "actor": "actor"}
 @json_option
 def places(
     node_url: str | None,
-    near: tuple[float, float] | None,
+    near: str | None,
     km: float | None,
     open_now: bool,
     open_at: str | None,
@@ -262,12 +278,13 @@ def places(
     as_json: bool,
 ) -> None:
     """The directory of places: ours, the ones we know, and our neighbours' suggestions."""
+    latitude, longitude = point_of(near)
     query = query_of(
         PlacesQuery,
         {
             "q": text,
-            "lat": near[0] if near else None,
-            "lon": near[1] if near else None,
+            "lat": latitude,
+            "lon": longitude,
             "km": km,
             "open_now": open_now,
             "open_at": open_at,
@@ -296,9 +313,10 @@ def people(
     show(found, PERSON_COLUMNS, as_json, "Nobody found.")
 
 
-AGENDA_COLUMNS = {
-    "start (UTC)": "start_time",
+AGENDA_COLUMNS: dict[str, Column] = {
+    "start": lambda item: local_time(item.start_time, item.timezone),
     "event": "name",
+    "category": lambda item: category(item.category),
     "place": "place_name",
     "status": "status",
     "km": "distance_km",
@@ -334,12 +352,7 @@ def agenda(
     as_json: bool,
 ) -> None:
     """The agenda of the place and of the neighbours it follows, by start time."""
-    latitude = longitude = None
-    if near is not None:
-        try:
-            latitude, longitude = (float(part) for part in near.split(","))
-        except ValueError:
-            fail(ValueError("--near takes LATITUDE,LONGITUDE, e.g. 44.52,3.50"))
+    latitude, longitude = point_of(near)
     found = with_client(
         lambda client: client.agenda(
             start=start, end=end, tag=list(tags), category=category, place=place, q=q,

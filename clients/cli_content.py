@@ -10,30 +10,36 @@ import click
 from pydantic import BaseModel, ValidationError
 
 from clients import content
-from clients.cli import fail, json_option, show, with_client
+from clients.cli import Column, fail, json_option, show, with_client
+from clients.display import category, in_zone, local_time, warn_if_past
 from schemas.api_calls import CallIn, CallPatch
 from schemas.api_events import EventIn, EventPatch, PlaceIn
-from schemas.api_profiles import LinkBody, ProfileIn, SkillBody, VisibilityIn
+from schemas.api_profiles import LinkBody, ProfilePatch, SkillBody, VisibilityIn
 
 M = TypeVar("M", bound=BaseModel)
 TIME_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 
-EVENT_COLUMNS = {
+EVENT_COLUMNS: dict[str, Column] = {
     "id": "id",
-    "start": "start_time",
+    "start": lambda event: local_time(event.start_time, event.timezone),
     "name": "name",
+    "category": lambda event: category(event.category),
     "status": "status",
     "seats left": "remaining_attendee_capacity",
     "local": "local",
 }
-CALL_COLUMNS = {
-    "id": "id",
-    "kind": "kind",
-    "title": "title",
-    "deadline": "deadline",
-    "status": "status",
-    "local": "local",
-}
+
+
+def call_columns(zone: str) -> dict[str, Column]:
+    """Deadlines in the place's zone: a call has none of its own."""
+    return {
+        "id": "number",
+        "kind": "kind",
+        "title": "title",
+        "deadline": lambda call: local_time(call.deadline, zone),
+        "status": "status",
+        "local": "local",
+    }
 
 
 def model_or_fail(factory: type[M], **values: object) -> M:
@@ -41,13 +47,16 @@ def model_or_fail(factory: type[M], **values: object) -> M:
     try:
         return factory(**{key: value for key, value in values.items() if value is not None})
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: "
-            + item["msg"].removeprefix("Value error, ")
-            for item in error.errors()
-        )
-        fail(ValueError(f"invalid input: {problems}"))
+        fail(ValueError(f"invalid input: {problems_of(error)}"))
         raise  # unreachable
+
+
+def problems_of(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc'])}: "
+        + item["msg"].removeprefix("Value error, ")
+        for item in error.errors()
+    )
 
 
 @click.group()
@@ -109,14 +118,18 @@ def create_event(
     capacity: int | None = None,
     as_json: bool = False,
 ) -> None:
-    """Publish an event (administrators and animateurs)."""
+    """Publish an event (administrators and animateurs). Times are read in --timezone, else
+    in the place's own zone."""
+    zone = timezone or with_client(content.place_zone)
+    if start is not None:
+        warn_if_past(in_zone(start, zone), "the start")
     body = model_or_fail(
         EventIn,
         name=name,
         content=description,
         start_time=start,
         end_time=end,
-        timezone=timezone or "Europe/Paris",
+        timezone=zone,
         place=place_of(place_name, latitude, longitude),
         category=category,
         tags=list(tags),
@@ -198,15 +211,17 @@ def calls() -> None:
 @calls.command("list")
 @json_option
 def list_calls(as_json: bool) -> None:
-    found = with_client(content.calls)
-    show(found, CALL_COLUMNS, as_json, "No open calls.")
+    zone, found = with_client(content.calls_and_zone)
+    show(found, call_columns(zone), as_json, "No open calls.")
 
 
 @calls.command("create")
 @click.option("--kind", required=True, help="projects, skills, partners, volunteers, or another")
 @click.option("--title", required=True)
 @click.option("--description", default="")
-@click.option("--deadline", type=click.DateTime(TIME_FORMATS), help="YYYY-MM-DD HH:MM, local")
+@click.option(
+    "--deadline", type=click.DateTime(TIME_FORMATS), help="YYYY-MM-DD HH:MM, in the place's zone"
+)
 @click.option("--skill", "skills", multiple=True)
 @click.option("--territory")
 @click.option("--contact")
@@ -222,18 +237,21 @@ def create_call(
     as_json: bool,
 ) -> None:
     """Publish an open call (administrators and animateurs)."""
+    zone = with_client(content.place_zone)
+    due = None if deadline is None else in_zone(deadline, zone)
+    warn_if_past(due, "the deadline")
     body = model_or_fail(
         CallIn,
         kind=kind,
         title=title,
         description=description,
-        deadline=None if deadline is None else deadline.astimezone(),
+        deadline=due,
         skills_wanted=list(skills),
         territory=territory,
         contact=contact,
     )
     created = with_client(lambda client: content.create_call(client, body))
-    show([created], CALL_COLUMNS, as_json, "")
+    show([created], call_columns(zone), as_json, "")
 
 
 @calls.command("edit")
@@ -255,8 +273,9 @@ def edit_call(
     patch = model_or_fail(
         CallPatch, title=title, description=description, territory=territory, contact=contact
     )
+    zone = with_client(content.place_zone)
     changed = with_client(lambda client: content.edit_call(client, call_id, patch))
-    show([changed], CALL_COLUMNS, as_json, "")
+    show([changed], call_columns(zone), as_json, "")
 
 
 @calls.command("close")
@@ -297,30 +316,64 @@ def show_profile(as_json: bool) -> None:
 
 
 @profile.command("edit")
-@click.option("--name", default="")
-@click.option("--bio", default="")
-@click.option("--skill", "skills", multiple=True, help="A skill; NAME or NAME=URI of a vocabulary")
-@click.option("--link", "links", multiple=True, help="LABEL=URL")
-@click.option("--avatar")
+@click.option("--name", help="Name shown to others.")
+@click.option("--bio", help="A few words about oneself (HTML is cleaned).")
+@click.option(
+    "--skill", "skills", multiple=True, help="NAME or NAME=URI; repeat; replaces the skills"
+)
+@click.option("--link", "links", multiple=True, help="LABEL=URL; repeat; replaces the links")
+@click.option("--avatar", help="URL of a picture.")
+@click.option("--clear-name", is_flag=True, help="Remove the name.")
+@click.option("--clear-bio", is_flag=True, help="Remove the bio.")
+@click.option("--clear-skills", is_flag=True, help="Remove every skill.")
+@click.option("--clear-links", is_flag=True, help="Remove every link.")
+@click.option("--clear-avatar", is_flag=True, help="Remove the picture.")
 def edit_profile(
-    name: str, bio: str, skills: tuple[str, ...], links: tuple[str, ...], avatar: str | None
+    name: str | None,
+    bio: str | None,
+    skills: tuple[str, ...],
+    links: tuple[str, ...],
+    avatar: str | None,
+    **clear: bool,
 ) -> None:
-    """Replace one's profile (it stays as visible as it was)."""
-    skill_bodies = [
-        model_or_fail(SkillBody, name=text.partition("=")[0], uri=text.partition("=")[2] or None)
-        for text in skills
-    ]
-    link_bodies = []
-    for text in links:
-        label, equals, url = text.partition("=")
-        if not equals:
-            fail(ValueError(f"--link {text!r}: write it LABEL=URL"))
-        link_bodies.append(model_or_fail(LinkBody, label=label, url=url))
-    body = model_or_fail(
-        ProfileIn, name=name, bio=bio, skills=skill_bodies, links=link_bodies, avatar=avatar
-    )
-    saved = with_client(lambda client: content.edit_my_profile(client, body))
+    """Change one's profile; what is not mentioned stays (and it stays as visible as it was)."""
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = name
+    if bio is not None:
+        changes["bio"] = bio
+    if skills:
+        changes["skills"] = [skill_of(text) for text in skills]
+    if links:
+        changes["links"] = [link_of(text) for text in links]
+    if avatar is not None:
+        changes["avatar"] = avatar
+    for field in ("name", "bio", "skills", "links", "avatar"):
+        if clear[f"clear_{field}"]:
+            if field in changes:
+                fail(ValueError(f"--{field} and --clear-{field} together: choose one"))
+            changes[field] = None
+    if not changes:
+        fail(ValueError("nothing to change: give an option (see --help)"))
+    try:
+        patch = ProfilePatch.model_validate(changes)
+    except ValidationError as error:
+        fail(ValueError(f"invalid input: {problems_of(error)}"))
+        raise
+    saved = with_client(lambda client: content.edit_my_profile(client, patch))
     click.echo(f"Profile saved ({saved.visibility}).")
+
+
+def skill_of(text: str) -> SkillBody:
+    name, _, uri = text.partition("=")
+    return model_or_fail(SkillBody, name=name, uri=uri or None)
+
+
+def link_of(text: str) -> LinkBody:
+    label, equals, url = text.partition("=")
+    if not equals:
+        fail(ValueError(f"--link {text!r}: write it LABEL=URL"))
+    return model_or_fail(LinkBody, label=label, url=url)
 
 
 @profile.command("visibility")

@@ -6,8 +6,10 @@ import click
 
 from clients.cli import MEMBER_COMMANDS
 from clients.cli_content import CONTENT_COMMANDS
+from clients.cli_place import PLACE_COMMANDS
 from maillage.demo import demo
 from server.cli import OPERATOR_COMMANDS
+from server.cli_backup import BACKUP_COMMANDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,5 +18,12 @@ def main() -> None:
     """Maillage: a federated node for a network of tiers-lieux."""
 
 
-for command in (*OPERATOR_COMMANDS, demo, *MEMBER_COMMANDS, *CONTENT_COMMANDS):
+for command in (
+    *OPERATOR_COMMANDS,
+    *BACKUP_COMMANDS,
+    demo,
+    *MEMBER_COMMANDS,
+    *CONTENT_COMMANDS,
+    *PLACE_COMMANDS,
+):
     main.add_command(command)

@@ -28,8 +28,8 @@ from clients.api import ApiError, MaillageClient
 from schemas.api import AccountIn
 from schemas.api_calls import CallIn
 from schemas.api_events import EventIn, PlaceIn
-from schemas.api_place import PlaceProfilePatch
-from schemas.api_profiles import ProfileIn, SkillBody, VisibilityIn
+from schemas.api_place import AddressIn, PlaceProfilePatch, Service, SpaceKind, WeeklyHours
+from schemas.api_profiles import ProfilePatch, SkillBody, VisibilityIn
 
 # Loopback only: the demo nodes listen on 127.0.0.1, and the password is printed for the user.
 DEMO_PASSWORD = "demo-password"  # noqa: S105
@@ -46,6 +46,10 @@ class DemoPlace:
     events: tuple[tuple[str, str, int, tuple[str, ...]], ...]  # name, category, days ahead, tags
     call: tuple[str, str, tuple[str, ...]]  # kind, title, skills wanted
     member: tuple[str, str, tuple[str, ...]]  # username, name, skills
+    address: tuple[str, str, str]  # street, postal code, locality
+    hours: tuple[tuple[tuple[str, ...], str, str], ...]  # days, opens, closes
+    services: tuple[Service, ...]
+    kinds: tuple[SpaceKind, ...]
 
     @property
     def url(self) -> str:
@@ -56,6 +60,9 @@ class DemoPlace:
         return f"place@localhost:{self.port}"
 
 
+WEEK = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+
+
 def demo_places(base_port: int) -> list[DemoPlace]:
     return [
         DemoPlace(
@@ -64,6 +71,10 @@ def demo_places(base_port: int) -> list[DemoPlace]:
              ("Soirée numérique : l'IA sans magie", "MEETING", 9, ("numerique",))),
             ("volunteers", "Bénévoles pour la fête du tiers-lieu", ("accueil", "cuisine")),
             ("camille", "Camille Martin", ("comptabilite", "gestion de projet")),
+            ("2 rue de l'Ange", "48000", "Mende"),
+            ((WEEK, "08:00", "20:00"), (("Saturday",), "09:00", "13:00")),
+            (Service.FIBRE, Service.DESKS, Service.MEETING_ROOM, Service.VISIO_ROOM),
+            (SpaceKind.COWORKING, SpaceKind.THIRD_PLACE),
         ),
         DemoPlace(
             "florac", "Fablab de Florac", base_port + 1, 44.3244, 3.5936,
@@ -71,6 +82,10 @@ def demo_places(base_port: int) -> list[DemoPlace]:
              ("Atelier soudure", "WORKSHOP", 12, ("fablab", "soudure"))),
             ("skills", "Cherche formateur·ice en électronique", ("electronique", "arduino")),
             ("lea", "Léa Dubois", ("impression 3d", "soudure", "arduino")),
+            ("12 avenue Jean Monestier", "48400", "Florac-Trois-Rivières"),
+            ((WEEK, "09:00", "18:00"),),
+            (Service.WIFI, Service.PRINTER_3D, Service.LASER_CUTTER, Service.WORKSHOP),
+            (SpaceKind.FABLAB, SpaceKind.MAKERSPACE),
         ),
         DemoPlace(
             "villefort", "Télécentre de Villefort", base_port + 2, 44.4389, 3.9326,
@@ -78,6 +93,10 @@ def demo_places(base_port: int) -> list[DemoPlace]:
              ("Apéro des télétravailleurs", "SOCIAL_EVENT", 7, ("coworking",))),
             ("partners", "Partenaires pour une navette du coworking", ("mobilite",)),
             ("yanis", "Yanis Benali", ("developpement web", "cartographie")),
+            ("Place du Bosquet", "48800", "Villefort"),
+            ((("Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"), "09:00", "17:00"),),
+            (Service.FIBRE, Service.DESKS, Service.PRINTER, Service.CHILDCARE_NEARBY),
+            (SpaceKind.TELECENTRE, SpaceKind.FRANCE_SERVICES),
         ),
     ]  # fmt: skip
 
@@ -187,6 +206,18 @@ async def fill(place: DemoPlace) -> None:
                 longitude=place.longitude,
                 timezone="Europe/Paris",
                 description=f"{place.name}, en Lozère.",
+                address=AddressIn(
+                    street_address=place.address[0],
+                    postal_code=place.address[1],
+                    locality=place.address[2],
+                    country="France",
+                ),
+                opening_hours=[
+                    WeeklyHours.model_validate({"days": days, "opens": opens, "closes": closes})
+                    for days, opens, closes in place.hours
+                ],
+                services=list(place.services),
+                space_kinds=list(place.kinds),
             ),
         )
         now = datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0, tzinfo=None)
@@ -233,7 +264,7 @@ async def fill(place: DemoPlace) -> None:
         await member.log_in(username, DEMO_PASSWORD)
         await content.edit_my_profile(
             member,
-            ProfileIn(name=full_name, skills=[SkillBody(name=skill) for skill in member_skills]),
+            ProfilePatch(name=full_name, skills=[SkillBody(name=skill) for skill in member_skills]),
         )
         await content.set_my_visibility(member, VisibilityIn(visibility="network"))
 

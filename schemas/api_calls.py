@@ -66,6 +66,7 @@ class CallClose(ApiModel):
 
 class CallOut(ApiModel):
     id: str = Field(description="The token of a local call, used in the API paths")
+    number: int = Field(description="The number people type; API paths accept it as the id too")
     uri: str
     local: bool
     place: str = Field(description="The actor that published the call")

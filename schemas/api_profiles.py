@@ -50,3 +50,21 @@ class ProfileOut(ApiModel):
     links: list[LinkBody]
     avatar: str | None
     updated_at: datetime | None
+
+
+class ProfilePatch(ApiModel):
+    """A change of the profile: only the fields present change, and `null` clears one."""
+
+    name: str | None = Field(default=None, max_length=100)
+    bio: str | None = Field(default=None, max_length=10_000, description="HTML; sanitised on save.")
+    skills: list[SkillBody] | None = Field(default=None, max_length=50)
+    links: list[LinkBody] | None = Field(default=None, max_length=10)
+    avatar: str | None = Field(default=None, max_length=2048, pattern=WEB_URL)
+
+    def applied_to(self, current: ProfileIn) -> ProfileIn:
+        """`current` with this change: a field set to null goes back to its empty value."""
+        changes = {name: getattr(self, name) for name in self.model_fields_set}
+        cleared = {name for name, value in changes.items() if value is None}
+        kept = current.model_dump(exclude=set(changes))
+        given = {name: value for name, value in changes.items() if name not in cleared}
+        return ProfileIn.model_validate({**kept, **given})

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import LIVE, OUTAGE, SERVICES, SETTINGS, URLS
+from server.appkeys import LIVE, METRICS, OUTAGE, SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.live import LiveHub
 from server.logs import quiet_client_faults
 from server.memory import keep_large_allocations_returnable
+from server.metrics.http import MetricsMiddleware
+from server.metrics.registry import NodeMetrics
 from server.outage import DatabaseOutage
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
@@ -31,6 +33,7 @@ from server.routes import (
     events,
     health,
     inbox,
+    metrics,
     open_calls,
     pages,
     places_page,
@@ -72,11 +75,14 @@ API_MODULES = (
 
 
 def create_app(settings: Settings) -> web.Application:
+    node_metrics = NodeMetrics()
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
-        # Outermost, so that whatever reaches the database behind it answers 503, not 500.
-        # The input guard is inside the rate limiter, which counts what it refuses on the inboxes.
+        # The metrics see every answer; then the database guard, so that whatever reaches the
+        # database behind it answers 503, not 500. The input guard is inside the rate limiter,
+        # which counts what it refuses on the inboxes.
         middlewares=[
+            MetricsMiddleware(node_metrics),
             database_unavailable,
             inbox_rate_limiter(settings),
             refuse_bad_input,
@@ -85,6 +91,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     quiet_client_faults()
     keep_large_allocations_returnable()
+    app[METRICS] = node_metrics
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app[OUTAGE] = DatabaseOutage()
@@ -99,6 +106,7 @@ def create_app(settings: Settings) -> web.Application:
         actors,
         collections,
         inbox,
+        metrics,
         api_openapi,
         agenda,
         events,

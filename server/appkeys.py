@@ -7,6 +7,7 @@ from aiohttp import web
 from server.config import Settings
 from server.live import LiveHub
 from server.outage import DatabaseOutage
+from server.metrics.registry import NodeMetrics
 from server.services import NodeServices
 from server.urls import NodeUrls
 
@@ -16,3 +17,4 @@ SERVICES = web.AppKey("services", NodeServices)
 LIVE = web.AppKey("live", LiveHub)
 # How long the database has been unreachable: the Retry-After of the 503s grows with it.
 OUTAGE = web.AppKey("database_outage", DatabaseOutage)
+METRICS = web.AppKey("metrics", NodeMetrics)

@@ -6,14 +6,15 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from server.config import ConfigError, Settings, load_settings
 from server.database import DatabaseUnavailable
+from server.init_answers import InitAnswers, MissingAnswers
 from server.lifecycle import open_pool
-from server.logs import configure_logging
+from server.logs import configure_logging, route_embedded_database_output
 from server.migrations import MigrationError, migration_status
 from server.node_setup import NodeExists, initialise_node, validate_setup
 from server.runner import (
@@ -27,7 +28,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 # Errors an operator can act on: one line on stderr and a non-zero exit, never a traceback.
-OPERATOR_ERRORS = (ConfigError, DatabaseUnavailable, MigrationError, NodeExists, PortUnavailable)
+OPERATOR_ERRORS = (
+    ConfigError,
+    MissingAnswers,
+    DatabaseUnavailable,
+    MigrationError,
+    NodeExists,
+    PortUnavailable,
+)
 
 
 def data_dir_option(function: F) -> F:
@@ -45,58 +53,102 @@ def fail(error: Exception) -> None:
     sys.exit(1)
 
 
-def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+def settings_for(data_dir: Path | None, *, verbose: bool = False, **overrides: Any) -> Settings:
     settings = load_settings(data_dir, **overrides)
     configure_logging(settings.log_format, settings.log_level)
+    if settings.database_url is None:
+        route_embedded_database_output(settings.data_dir, verbose=verbose)
     return settings
+
+
+def verbose_option(function: F) -> F:
+    return click.option(
+        "--verbose",
+        is_flag=True,
+        help="Also show the embedded PostgreSQL's own output (kept in embedded-postgres.log).",
+    )(function)
 
 
 @click.command()
 @data_dir_option
-@click.option("--domain", prompt="Public domain of the node (e.g. mende.example.org)")
-@click.option("--name", "place_name", prompt="Name of the place")
-@click.option("--admin-username", prompt="Administrator's username")
-@click.option("--admin-email", prompt="Administrator's email")
+@click.option(
+    "--domain",
+    default=None,
+    help="Public host name the node is reached at, with the port if not 443 "
+    "(mende.example.org; localhost:8080 with --development).",
+)
+@click.option("--name", "place_name", default=None, help="The tiers-lieu's name, as people say it.")
+@click.option("--admin-username", default=None, help="User name of the first administrator.")
+@click.option("--admin-email", default=None, help="Email of the first administrator.")
+@click.option(
+    "--admin-password-file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="File holding the administrator's password (its first line); - reads standard input. "
+    "Otherwise MAILLAGE_ADMIN_PASSWORD, otherwise asked for in the terminal.",
+)
 @click.option(
     "--admin-password",
-    prompt="Administrator's password",
-    hide_input=True,
-    confirmation_prompt=True,
     envvar="MAILLAGE_ADMIN_PASSWORD",
+    default=None,
+    hidden=True,  # a password on the command line is visible to every user of the machine
 )
-@click.option("--development", is_flag=True, help="Local testing: plain http, loopback peers.")
+@click.option(
+    "--development",
+    is_flag=True,
+    help="Local testing: plain http, loopback neighbours, and `serve` listens on the domain's "
+    "port.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing node's keys and configuration.")
+@verbose_option
 def init(
     data_dir: Path | None,
-    domain: str,
-    place_name: str,
-    admin_username: str,
-    admin_email: str,
-    admin_password: str,
+    domain: str | None,
+    place_name: str | None,
+    admin_username: str | None,
+    admin_email: str | None,
+    admin_password_file: TextIO | None,
+    admin_password: str | None,
     development: bool,
     force: bool,
+    verbose: bool,
 ) -> None:
-    """Create a node: configuration, database schema, key pairs, first administrator."""
+    """Create a node: configuration, database schema, key pairs, first administrator.
+
+    What is not given as an option is asked for in a terminal; without one, init names what is
+    missing and stops.
+    """
+    if admin_password_file is not None:
+        admin_password = admin_password_file.readline().rstrip("\r\n")
+    answers = InitAnswers(domain, place_name, admin_username, admin_email, admin_password)
     try:
+        answers.complete(interactive=sys.stdin.isatty())
         setup = validate_setup(
-            domain, place_name, admin_username, admin_email, admin_password, development
+            answers.domain or "",
+            answers.place_name or "",
+            answers.admin_username or "",
+            answers.admin_email or "",
+            answers.admin_password or "",
+            development,
         )
-        folder = settings_for(data_dir).data_dir
+        folder = settings_for(data_dir, verbose=verbose).data_dir
         settings = initialise_node(folder, setup, force=force)
     except OPERATOR_ERRORS as error:
         fail(error)
     click.echo(f"Node initialised in {settings.data_dir}")
     click.echo(f"  place: {settings.place_name}")
     click.echo(f"  public URL: {settings.public_url}")
-    click.echo("Start it with: maillage serve")
+    click.echo(f"  administrator: {setup.admin_username}")
+    click.echo(f"Start it with: maillage serve (listens on {settings.host}:{settings.port})")
 
 
 @click.command()
 @data_dir_option
-def migrate(data_dir: Path | None) -> None:
+@verbose_option
+def migrate(data_dir: Path | None, verbose: bool) -> None:
     """Apply pending database migrations and report the schema version."""
     try:
-        settings = settings_for(data_dir)
+        settings = settings_for(data_dir, verbose=verbose)
         applied = asyncio.run(run_migrations(settings))
     except OPERATOR_ERRORS as error:
         fail(error)
@@ -114,18 +166,19 @@ async def run_migrations(settings: Settings) -> str:
 @data_dir_option
 @click.option("--host", default=None, help="Address to listen on [MAILLAGE_HOST or 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port to listen on [MAILLAGE_PORT or 8080].")
-def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
+@verbose_option
+def serve(data_dir: Path | None, host: str | None, port: int | None, verbose: bool) -> None:
     """Run the node's web server until SIGTERM or Ctrl-C."""
     try:
-        settings = node_settings(data_dir, host=host, port=port)
+        settings = node_settings(data_dir, verbose=verbose, host=host, port=port)
         listening = bind_listening_socket(settings.host, settings.port)
         asyncio.run(serve_until_stopped(settings, listening))
     except OPERATOR_ERRORS as error:
         fail(error)
 
 
-def node_settings(data_dir: Path | None, **overrides: Any) -> Settings:
-    settings = settings_for(data_dir, **overrides)
+def node_settings(data_dir: Path | None, *, verbose: bool = False, **overrides: Any) -> Settings:
+    settings = settings_for(data_dir, verbose=verbose, **overrides)
     if settings.domain is None:
         raise ConfigError(
             f"no node in {settings.data_dir}: run `maillage init` first "
@@ -136,10 +189,11 @@ def node_settings(data_dir: Path | None, **overrides: Any) -> Settings:
 
 @click.command()
 @data_dir_option
-def worker(data_dir: Path | None) -> None:
+@verbose_option
+def worker(data_dir: Path | None, verbose: bool) -> None:
     """Run only the inbox and delivery workers (for `serve` processes with run_workers off)."""
     try:
-        asyncio.run(run_workers_until_stopped(node_settings(data_dir)))
+        asyncio.run(run_workers_until_stopped(node_settings(data_dir, verbose=verbose)))
     except OPERATOR_ERRORS as error:
         fail(error)
 

@@ -165,6 +165,14 @@ class Settings(BaseSettings):
             "only when the node is reachable through the proxy alone."
         ),
     )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description=(
+            "Bearer token a Prometheus scraper sends to read /metrics; without it /metrics "
+            "answers 404."
+        ),
+    )
 
     @field_validator("domain")
     @classmethod

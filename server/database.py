@@ -26,6 +26,18 @@ from asyncpg.pool import PoolConnectionProxy
 log = structlog.get_logger(__name__)
 
 EMBEDDED_DATABASE = "maillage"
+# The embedded PostgreSQL is sized for a 1 GB machine (a Raspberry Pi, a small VPS). Written once
+# with ALTER SYSTEM, only where postgresql.auto.conf has no value yet, so an operator's own
+# ALTER SYSTEM stays. shared_buffers (128MB) and max_connections (100) keep PostgreSQL's defaults,
+# which already suit that size. README: "Running in production" says what to raise.
+EMBEDDED_SETTINGS = {
+    "effective_cache_size": "512MB",
+    "work_mem": "4MB",
+    "maintenance_work_mem": "64MB",
+    "max_wal_size": "256MB",
+    "min_wal_size": "64MB",
+    "jit": "off",
+}
 RETRY_FIRST_DELAY = 0.5
 RETRY_MAX_DELAY = 8.0
 
@@ -87,12 +99,29 @@ class EmbeddedPostgres:
             f"WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}')"
             "\\gexec"
         )
+        self._server.psql(small_machine_settings_sql())
         return DatabaseTarget(with_database(self._server.get_uri(), EMBEDDED_DATABASE))
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+def small_machine_settings_sql() -> str:
+    """psql input that sets each of EMBEDDED_SETTINGS not set yet in postgresql.auto.conf, then
+    reloads the configuration."""
+    statements = [
+        "SELECT " + quote(f"ALTER SYSTEM SET {name} = {quote(value)}") + " WHERE NOT EXISTS ("
+        f"SELECT 1 FROM pg_file_settings WHERE name = {quote(name)} "
+        "AND sourcefile LIKE '%postgresql.auto.conf')\\gexec"
+        for name, value in EMBEDDED_SETTINGS.items()
+    ]
+    return "\n".join([*statements, "SELECT pg_reload_conf();"])
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def check_reachable_by_postgres_user(folder: Path) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -16,6 +17,12 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 ACCESS_LOGGER = "maillage.access"
+# pgserver narrates every initdb and pg_ctl step (about 60 lines on a first start): useful when
+# the embedded database will not start, noise otherwise.
+EMBEDDED_DATABASE_LOGGER = "pgserver"
+EMBEDDED_DATABASE_LOG_FILE = "embedded-postgres.log"
+
+
 # The logger aiohttp's server writes its own errors to.
 AIOHTTP_SERVER_LOGGER = "aiohttp.server"
 
@@ -81,6 +88,25 @@ def configure_logging(log_format: str, level: str) -> None:
     access_handler.setFormatter(AccessFormatter(log_format))
     access.handlers[:] = [access_handler]
     access.propagate = False
+
+
+def route_embedded_database_output(data_dir: Path, *, verbose: bool) -> Path | None:
+    """Send the embedded PostgreSQL's narration to a file in the data directory, or, when
+    `verbose`, to the console with the rest. Returns the file, if one is used."""
+    logger = logging.getLogger(EMBEDDED_DATABASE_LOGGER)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    if verbose:
+        logger.propagate = True
+        return None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / EMBEDDED_DATABASE_LOG_FILE
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    return path
 
 
 class AccessLog(AbstractAccessLogger):

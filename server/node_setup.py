@@ -172,12 +172,25 @@ async def create_node_records(
             await keys.replace_key_pair(connection, pair)
 
 
+def development_port(domain: str) -> int | None:
+    """The port written in a domain setting (`localhost:8080`), if any."""
+    _, colon, port = domain.rpartition(":")
+    return int(port) if colon and port.isdigit() else None
+
+
 def stage_config_file(data_dir: Path, setup: NodeSetup) -> Path:
     """Write the new configuration beside its final place; the caller renames it into place."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    content: dict[str, str | bool] = {"domain": setup.domain, "place_name": setup.place_name}
+    content: dict[str, str | bool | int] = {
+        "domain": setup.domain,
+        "place_name": setup.place_name,
+    }
     if setup.development:
         content["development"] = True
+        # Without a proxy in front, a development node is reached on its domain's own port.
+        port = development_port(setup.domain)
+        if port is not None:
+            content["port"] = port
     handle, name = tempfile.mkstemp(prefix=".maillage-", suffix=".toml", dir=data_dir)
     with os.fdopen(handle, "wb") as file:
         tomli_w.dump(content, file)

@@ -148,6 +148,10 @@ async def test_the_openapi_document_describes_every_route(network: LoopbackNetwo
     schemas = document["components"]["schemas"]
     assert {"LoginRequest", "TokenResponse", "FollowRequest", "ApiError"} <= set(schemas)
     assert schemas["FollowRequest"]["required"] == ["target"]
+    stream = document["paths"]["/api/v1/stream"]["get"]
+    assert "text/event-stream" in stream["responses"]["200"]["content"]
+    assert {"kinds", "scope", "Last-Event-ID"} <= {p["name"] for p in stream["parameters"]}
+    assert "patch" in document["paths"]["/api/v1/me/profile"]
 
 
 async def test_administrators_create_accounts_with_private_person_actors(

@@ -39,6 +39,18 @@ async def finds_person(url: str, skill: str, name: str) -> bool:
     return any(item.get("name") == name for item in items)
 
 
+async def places_described(url: str, towns: set[str]) -> bool:
+    """Every place of the directory has a town, coordinates and hours of its own."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/api/v1/places?suggestions=false") as response,
+    ):
+        listed = await response.json()
+    return {place["locality"] for place in listed} == towns and all(
+        place["latitude"] is not None and place["opening_hours"] for place in listed
+    )
+
+
 async def test_the_demo_starts_three_following_places_and_stops_cleanly(
     open_temp_root: Path,
 ) -> None:
@@ -77,6 +89,11 @@ async def test_the_demo_starts_three_following_places_and_stops_cleanly(
             lambda: finds_person(places[0].url, "arduino", "Léa Dubois"),
             within=60,
             what="Florac's shared profile in Mende's skills search",
+        )
+        await wait_until(
+            lambda: places_described(places[0].url, {p.address[2] for p in places}),
+            within=60,
+            what="the three places with their towns in Mende's directory",
         )
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(60):

@@ -236,7 +236,7 @@ async def test_the_commands_list_places_and_people(network: LoopbackNetwork) -> 
     )
     assert result.returncode == 0, result.stderr
     assert [place["id"] for place in json.loads(result.stdout)] == [mende.place]
-    table = await run_maillage_async("places", "--node", node, "--near", "44.5", "3.5", env=env)
+    table = await run_maillage_async("places", "--node", node, "--near", "44.5,3.5", env=env)
     assert table.returncode == 0, table.stderr
     assert "Tiers-lieu <i>de</i> Mende" in table.stdout
     assert "KM" in table.stdout

@@ -108,9 +108,10 @@ async def test_atom_feeds_of_events_and_open_calls(network: LoopbackNetwork) -> 
     status, kind, body = await fetch(florac, "/agenda.atom")
     assert (status, kind) == (200, "application/atom+xml")
     found = entries(body)
-    assert [t.split(" UTC ", 1)[1] for t in titles(found)] == [
+    assert [t.split(") ", 1)[1] for t in titles(found)] == [
         "Café numérique", "Marché paysan", "Atelier soudure", "Visio réseau",
     ]  # fmt: skip
+    assert all("(Europe/Paris) " in title for title in titles(found)), titles(found)
     soudure = found[2]
     made = nodes["made"]["soudure"]
     assert soudure.findtext(f"{ATOM}id") == made["ap_id"]
@@ -122,7 +123,7 @@ async def test_atom_feeds_of_events_and_open_calls(network: LoopbackNetwork) -> 
     assert terms == {"WORKSHOP", "fablab", "soudure"}
 
     status, _, body = await fetch(florac, "/agenda.atom?q=lozère")
-    assert [t.split(" UTC ", 1)[1] for t in titles(entries(body))] == ["Marché paysan"]
+    assert [t.split(") ", 1)[1] for t in titles(entries(body))] == ["Marché paysan"]
 
     status, created = await call(
         mende, "POST", "/api/v1/calls", token=nodes["tokens"]["mende"], body=CALL

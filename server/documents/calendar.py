@@ -8,11 +8,16 @@ import html
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vGeo
-
 from server.storage.agenda import AgendaItem
+
+if TYPE_CHECKING:
+    from icalendar import Event
+
+# icalendar (with dateutil) costs several MB of every process; it is imported by the first
+# calendar asked for, never at start (a node on a Raspberry Pi mostly never serves one).
 
 PRODID = "-//Maillage//Agenda//FR"
 TAG = re.compile(r"<[^>]*>")
@@ -51,6 +56,8 @@ def where(item: AgendaItem) -> str | None:
 
 def vevent(item: AgendaItem) -> Event:
     event, fields = item.event, item.event.fields
+    from icalendar import Event, vGeo
+
     zone = zone_of(fields.timezone)
     component = Event()
     component.add("uid", event.ap_id)
@@ -87,6 +94,8 @@ def vevent(item: AgendaItem) -> Event:
 
 def calendar(items: Sequence[AgendaItem], title: str) -> bytes:
     """A whole VCALENDAR; subscribable (METHOD:PUBLISH, a name, a refresh hint)."""
+    from icalendar import Calendar
+
     document = Calendar()
     document.add("prodid", PRODID)
     document.add("version", "2.0")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
-
-from server.documents.calendar import plain
+from server.documents.calendar import plain, zone_of
 from server.storage.agenda import AgendaItem
 from server.storage.open_calls import StoredCall
 
 
-def feed(feed_id: str, title: str, self_url: str, page_url: str, author: str) -> FeedGenerator:
+def feed(feed_id: str, title: str, self_url: str, page_url: str, author: str) -> Any:
+    # feedgen brings lxml, several MB of every process: imported by the first feed asked for.
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+
     generator = FeedGenerator()
     generator.id(feed_id)
     generator.title(title)
@@ -24,7 +26,7 @@ def feed(feed_id: str, title: str, self_url: str, page_url: str, author: str) ->
     return generator
 
 
-def finish(generator: FeedGenerator, newest: datetime | None) -> bytes:
+def finish(generator: Any, newest: datetime | None) -> bytes:
     generator.updated(newest or datetime.now(UTC))
     body: bytes = generator.atom_str(pretty=True)
     return body
@@ -38,7 +40,10 @@ def agenda_feed(items: Sequence[AgendaItem], *, self_url: str, page_url: str, au
         entry = generator.add_entry()
         entry.id(event.ap_id)
         cancelled = "[Annulé / Cancelled] " if fields.status == "CANCELLED" else ""
-        entry.title(f"{cancelled}{fields.start_time.strftime('%Y-%m-%d %H:%M')} UTC {fields.name}")
+        # The wall-clock time where it happens, with its zone named, as the agenda shows it.
+        zone = zone_of(fields.timezone)
+        start = fields.start_time.astimezone(zone)
+        entry.title(f"{cancelled}{start:%Y-%m-%d %H:%M} ({zone.key}) {fields.name}")
         entry.link(href=fields.url or event.ap_id, rel="alternate")
         entry.published(event.published)
         entry.updated(event.updated)

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from schemas.api_calls import CallClose, CallIn, CallOut, CallPatch, DocumentLink
 from server.appkeys import SERVICES
+from server.database import DbConnection
 from server.processing.open_calls import (
     CallError,
     change_call,
@@ -20,7 +21,8 @@ from server.storage import open_calls
 from server.storage.open_calls import StoredCall
 
 ANIMATION = ("administrator", "animateur")
-# Received calls have no token of ours; the API names them by row id behind this prefix.
+# Every call has a number (its row), the id people type, as events do; the place's own calls also
+# keep the token of their URL, and received ones the older `remote-N` form: both still work.
 REMOTE_PREFIX = "remote-"
 
 
@@ -28,6 +30,7 @@ def call_out(call: StoredCall) -> CallOut:
     fields = call.fields
     return CallOut(
         id=call.token or f"{REMOTE_PREFIX}{call.id}",
+        number=call.id,
         uri=call.uri,
         local=call.local,
         place=call.actor_uri,
@@ -83,13 +86,26 @@ async def get_calls(request: web.Request) -> web.Response:
 
 
 async def find(request: web.Request) -> StoredCall | None:
-    call_id = request.match_info["id"]
     async with request.app[SERVICES].pool.acquire() as connection:
-        if call_id.startswith(REMOTE_PREFIX) and call_id[len(REMOTE_PREFIX) :].isdigit():
-            call = await open_calls.find_by_id(connection, int(call_id[len(REMOTE_PREFIX) :]))
-        else:
-            call = await open_calls.find_by_token(connection, call_id)
+        return await find_named(connection, request.match_info["id"])
+
+
+async def find_named(connection: DbConnection, call_id: str) -> StoredCall | None:
+    """The call a path names: by number, `remote-N`, or a local call's token."""
+    number = call_id.removeprefix(REMOTE_PREFIX)
+    if number.isdigit() and len(number) < 19:  # bigint: longer digit strings name nothing
+        call = await open_calls.find_by_id(connection, int(number))
+    else:
+        call = await open_calls.find_by_token(connection, call_id)
     return call if call is not None and call.deleted_at is None else None
+
+
+async def local_token(connection: DbConnection, call_id: str) -> str:
+    """The token of the place's own call a path names; a missing or received call is 404."""
+    call = await find_named(connection, call_id)
+    if call is None or call.token is None:
+        raise not_found()
+    return call.token
 
 
 @API.route(
@@ -119,7 +135,8 @@ async def patch_call(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         async with services.pool.acquire() as connection, connection.transaction():
-            call = await change_call(connection, services.urls, request.match_info["id"], patch)
+            token = await local_token(connection, request.match_info["id"])
+            call = await change_call(connection, services.urls, token, patch)
     except CallError as error:
         raise ApiFailure(422, error.message, {error.field: error.message}) from None
     if call is None:
@@ -140,7 +157,8 @@ async def post_close(request: web.Request) -> web.Response:
     body = await read_body(request, CallClose) if request.body_exists else CallClose()
     services = request.app[SERVICES]
     async with services.pool.acquire() as connection, connection.transaction():
-        call = await close_call(connection, services.urls, request.match_info["id"], body.status)
+        token = await local_token(connection, request.match_info["id"])
+        call = await close_call(connection, services.urls, token, body.status)
     if call is None:
         raise not_found()
     return reply(call_out(call))
@@ -156,7 +174,8 @@ async def post_close(request: web.Request) -> web.Response:
 async def delete_call_route(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with services.pool.acquire() as connection, connection.transaction():
-        deleted = await delete_call(connection, services.urls, request.match_info["id"])
+        token = await local_token(connection, request.match_info["id"])
+        deleted = await delete_call(connection, services.urls, token)
     if not deleted:
         raise not_found()
     return web.Response(status=204)

@@ -6,6 +6,7 @@ from importlib.metadata import version
 
 from aiohttp import web
 
+from server.routes import stream
 from server.routes.api_registry import API, openapi_document
 
 
@@ -14,4 +15,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(API.routes, version("maillage")))
+    document = openapi_document(API.routes, version("maillage"))
+    document["paths"]["/api/v1/stream"] = stream.openapi_operation()
+    return web.json_response(document)

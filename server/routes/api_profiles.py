@@ -10,6 +10,7 @@ from schemas.api_profiles import (
     LinkBody,
     ProfileIn,
     ProfileOut,
+    ProfilePatch,
     SkillBody,
     Visibility,
     VisibilityIn,
@@ -26,16 +27,11 @@ from server.urls import NodeUrls
 
 
 def profile_out(local: LocalProfile, urls: NodeUrls) -> ProfileOut:
-    profile = local.profile
     return ProfileOut(
         username=local.actor_name,
         actor=urls.actor(local.actor_name),
         visibility=cast(Visibility, local.visibility),  # the column's CHECK constraint
-        name=profile.name,
-        bio=profile.bio,
-        skills=[SkillBody(name=skill.name, uri=skill.uri) for skill in profile.skills],
-        links=[LinkBody(label=link.label, url=link.url) for link in profile.links],
-        avatar=profile.avatar,
+        **profile_in(local).model_dump(),
         updated_at=local.updated_at,
     )
 
@@ -83,6 +79,40 @@ async def put_my_profile(request: web.Request) -> web.Response:
     except ProfileError as error:
         raise failure(error) from None
     return reply(profile_out(local, request.app[URLS]))
+
+
+@API.route(
+    "PATCH",
+    "/api/v1/me/profile",
+    summary="Change some fields of the profile; the others stay (null clears a field)",
+    body=ProfilePatch,
+    response=ProfileOut,
+)
+async def patch_my_profile(request: web.Request) -> web.Response:
+    patch = await read_body(request, ProfilePatch)
+    services = request.app[SERVICES]
+    username = current_account(request).username
+    try:
+        async with services.pool.acquire() as connection:
+            current = profile_in(await profiles.profile_of(connection, username))
+        local = await profiles.edit_profile(
+            services.pool, services.urls, username, profile_from(patch.applied_to(current))
+        )
+    except ProfileError as error:
+        raise failure(error) from None
+    return reply(profile_out(local, request.app[URLS]))
+
+
+def profile_in(local: LocalProfile) -> ProfileIn:
+    """The stored profile as the body that would store it again."""
+    profile = local.profile
+    return ProfileIn(
+        name=profile.name,
+        bio=profile.bio,
+        skills=[SkillBody(name=skill.name, uri=skill.uri) for skill in profile.skills],
+        links=[LinkBody(label=link.label, url=link.url) for link in profile.links],
+        avatar=profile.avatar,
+    )
 
 
 @API.route(

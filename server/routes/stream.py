@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -21,6 +22,49 @@ HEARTBEAT_SECONDS = 15.0
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/v1/stream", live_stream)
+
+
+def openapi_operation() -> dict[str, Any]:
+    """The stream in the OpenAPI document: a GET answering Server-Sent Events, not JSON, so it is
+    described here rather than declared on the JSON API's registry."""
+    parameters = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": info.description or "",
+            "schema": {"type": "string"},
+        }
+        for name, info in StreamFilter.model_fields.items()
+    ]
+    parameters.append(
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "description": "Resume after this item (or the query parameter last_event_id)",
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    )
+    return {
+        "get": {
+            "summary": "The live stream of the network's life (Server-Sent Events; never ends)",
+            "operationId": "live_stream",
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "One `event:`/`data:` frame per item; see README",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "422": {
+                    "description": "Invalid filter",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}
+                    },
+                },
+            },
+        }
+    }
 
 
 def read_filter(request: web.Request) -> StreamFilter:
