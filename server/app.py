@@ -37,6 +37,7 @@ from server.routes.api_registry import API
 from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
+from server.web import rendering
 from server.workers.supervisor import running_workers
 
 # Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(workers_context)
     app.cleanup_ctx.append(live_context)
     app.on_shutdown.append(close_streams)
+    rendering.setup(app)
     for routes in (
         health,
         wellknown,

@@ -6,12 +6,13 @@ from aiohttp import web
 
 from server.appkeys import SERVICES, URLS
 from server.documents.collections import PAGE_SIZE, collection, collection_page
-from server.documents.events import event_document, event_page, participants_url, tombstone
+from server.documents.events import event_document, participants_url, tombstone
 from server.routes.collections import page_number
 from server.routes.negotiation import activity_json, wants_activitypub
 from server.storage import events, participants
 from server.storage.events import DeletedEvent, StoredEvent
 from server.storage.local_actors import PLACE
+from server.web.rendering import render
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -49,9 +50,13 @@ async def event(request: web.Request) -> web.Response:
         return gone(request, found)
     if wants_activitypub(request):
         return activity_json(event_document(found, request.app[URLS].followers(PLACE)))
-    return web.Response(
-        text=event_page(found), content_type="text/html", headers={"Vary": "Accept"}
-    )
+    places = [
+        str(item.get("name") or item.get("url") or "")
+        for item in found.fields.location
+        if item.get("name") or item.get("url")
+    ]
+    values = {"event": found, "places": places, "ics": f"{request.path}.ics"}
+    return render(request, "event.html", values, headers={"Vary": "Accept"})
 
 
 async def event_participants(request: web.Request) -> web.Response:

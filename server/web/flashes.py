@@ -1,0 +1,18 @@
+"""Messages a page shows once after a redirection, named by key in a short-lived cookie (so the
+cookie never carries text a third party could choose)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+FLASHES = {
+    "signed-in": N_("You are signed in."),
+    "signed-out": N_("You are signed out."),
+    "password-changed": N_("Your password is changed; your other sessions are signed out."),
+    "others-signed-out": N_("Your other sessions are signed out."),
+    "welcome": N_("Welcome! Your account is ready and you are signed in."),
+}
