@@ -37,7 +37,8 @@ from server.routes.api_registry import API
 from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
-from server.web import rendering
+from server.web import auth, members, rendering
+from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
 # Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
@@ -70,7 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         # Outermost, so that whatever reaches the database behind it answers 503, not 500.
-        middlewares=[database_unavailable, inbox_rate_limiter(settings)],
+        middlewares=[database_unavailable, inbox_rate_limiter(settings), web_sessions],
     )
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
@@ -93,6 +94,8 @@ def create_app(settings: Settings) -> web.Application:
         stream,
         pages,
         places_page,
+        auth,
+        members,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

@@ -47,7 +47,7 @@ def update_catalogues() -> None:
                 catalogue = read_po(source, locale=language)
         else:
             catalogue = Catalog(locale=language, project="maillage")
-        catalogue.update(template)
+        catalogue.update(template, no_fuzzy_matching=True)
         with path.open("wb") as target:
             write_po(target, catalogue, width=100, omit_header=False)
 

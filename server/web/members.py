@@ -1,0 +1,79 @@
+"""The dashboard and the members of the node: inviting a person by a single-use link."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from schemas.api import AccountIn
+from server.appkeys import SERVICES, URLS
+from server.processing.accounts import all_accounts
+from server.processing.web_sessions import INVITATION_LIFETIME, invite
+from server.storage import accounts
+from server.web.forms import N_, ROLE_NAMES
+from server.web.rendering import render
+from server.web.sessions import account_for_action, posted_form, signed_in
+
+# The same actions, hence the same roles, as the REST API's.
+LIST_MEMBERS = ("GET", "/api/v1/accounts")
+ADD_MEMBER = ("POST", "/api/v1/accounts")
+INVALID = {
+    "username": N_("Lowercase letters, digits and _ only, 30 at most."),
+    "email": N_("An email address, like name@example.org."),
+    "role": N_("Choose a role."),
+}
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/manage", dashboard)
+    router.add_get("/manage/members", members_page)
+    router.add_post("/manage/members", invite_member)
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    signed_in(request)
+    return render(request, "manage.html", {})
+
+
+async def members_values(request: web.Request) -> dict[str, object]:
+    return {
+        "members": await all_accounts(request.app[SERVICES].pool),
+        "role_names": ROLE_NAMES,
+        "values": {"role": "member"},
+        "errors": {},
+        "link": None,
+        "days": INVITATION_LIFETIME.days,
+    }
+
+
+async def members_page(request: web.Request) -> web.Response:
+    account_for_action(request, *LIST_MEMBERS)
+    return render(request, "members.html", await members_values(request))
+
+
+async def invite_member(request: web.Request) -> web.Response:
+    account = account_for_action(request, *ADD_MEMBER)
+    form = await posted_form(request)
+    wanted = {name: form.get(name, "").strip() for name in ("username", "email", "role")}
+    errors: dict[str, str] = {}
+    try:
+        # The API's own rule for a new account; the password is the invited person's to choose.
+        AccountIn.model_validate(wanted | {"password": "chosen-later"})
+    except ValidationError as error:
+        for problem in error.errors():
+            name = str(problem["loc"][0])
+            errors[name] = INVALID.get(name, problem["msg"])
+    pool = request.app[SERVICES].pool
+    if not errors:
+        async with pool.acquire() as connection:
+            if await accounts.find_account(connection, wanted["username"]) is not None:
+                errors["username"] = N_("This username is already taken.")
+    values = await members_values(request)
+    if errors:
+        return render(
+            request, "members.html", values | {"values": wanted, "errors": errors}, status=422
+        )
+    secret = await invite(pool, wanted["username"], wanted["email"], wanted["role"], account)
+    # Shown once, here, rather than after a redirection: the link is a secret, kept out of URLs.
+    link = f"{request.app[URLS].base}/invitations/{secret}"
+    return render(request, "members.html", values | {"link": link, "invited": wanted["username"]})
