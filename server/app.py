@@ -38,6 +38,7 @@ from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
 from server.web import auth, members, rendering
+from server.web import events as web_events
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> web.Application:
         places_page,
         auth,
         members,
+        web_events,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

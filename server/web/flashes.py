@@ -15,4 +15,8 @@ FLASHES = {
     "password-changed": N_("Your password is changed; your other sessions are signed out."),
     "others-signed-out": N_("Your other sessions are signed out."),
     "welcome": N_("Welcome! Your account is ready and you are signed in."),
+    "event-published": N_("The event is published; the neighbours receive it."),
+    "event-changed": N_("The event is changed; the neighbours receive the change."),
+    "event-cancelled": N_("The event is cancelled; the neighbours are told."),
+    "event-deleted": N_("The event is deleted; the neighbours are told."),
 }

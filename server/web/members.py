@@ -12,7 +12,7 @@ from server.processing.web_sessions import INVITATION_LIFETIME, invite
 from server.storage import accounts
 from server.web.forms import N_, ROLE_NAMES
 from server.web.rendering import render
-from server.web.sessions import account_for_action, posted_form, signed_in
+from server.web.sessions import account_for_action, may, posted_form, signed_in
 
 # The same actions, hence the same roles, as the REST API's.
 LIST_MEMBERS = ("GET", "/api/v1/accounts")
@@ -31,8 +31,12 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    signed_in(request)
-    return render(request, "manage.html", {})
+    account = signed_in(request)
+    can = {
+        "events": may(account, "POST", "/api/v1/events"),
+        "members": may(account, *LIST_MEMBERS),
+    }
+    return render(request, "manage.html", {"can": can})
 
 
 async def members_values(request: web.Request) -> dict[str, object]:

@@ -126,6 +126,12 @@ def account_for_action(request: web.Request, method: str, api_path: str) -> Acco
     return account
 
 
+def may(account: Account, method: str, api_path: str) -> bool:
+    """Whether the account may do what the API route does (to show a link only when it works)."""
+    roles = API.roles_for(method, api_path)
+    return roles is None or role_allows(account, roles)
+
+
 def redirect(request: web.Request, location: str, flash: str | None = None) -> web.HTTPSeeOther:
     """POST-redirect-GET, with a message (by key) for the next page."""
     response = web.HTTPSeeOther(location)
