@@ -39,6 +39,7 @@ from server.services import open_services
 from server.urls import NodeUrls
 from server.web import auth, members, rendering
 from server.web import events as web_events
+from server.web import neighbours as web_neighbours
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings) -> web.Application:
         auth,
         members,
         web_events,
+        web_neighbours,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

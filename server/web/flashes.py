@@ -19,4 +19,6 @@ FLASHES = {
     "event-changed": N_("The event is changed; the neighbours receive the change."),
     "event-cancelled": N_("The event is cancelled; the neighbours are told."),
     "event-deleted": N_("The event is deleted; the neighbours are told."),
+    "follow-asked": N_("Asked; the place will answer (its state shows below)."),
+    "unfollowed": N_("You no longer follow this place."),
 }
