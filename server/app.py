@@ -39,7 +39,9 @@ from server.services import open_services
 from server.urls import NodeUrls
 from server.web import auth, members, rendering
 from server.web import events as web_events
+from server.web import home as web_home
 from server.web import neighbours as web_neighbours
+from server.web import place as web_place
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings) -> web.Application:
         members,
         web_events,
         web_neighbours,
+        web_home,
+        web_place,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

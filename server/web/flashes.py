@@ -21,4 +21,5 @@ FLASHES = {
     "event-deleted": N_("The event is deleted; the neighbours are told."),
     "follow-asked": N_("Asked; the place will answer (its state shows below)."),
     "unfollowed": N_("You no longer follow this place."),
+    "place-saved": N_("The profile is saved; the neighbours receive it."),
 }

@@ -35,6 +35,7 @@ async def dashboard(request: web.Request) -> web.Response:
     can = {
         "events": may(account, "POST", "/api/v1/events"),
         "members": may(account, *LIST_MEMBERS),
+        "place": may(account, "PUT", "/api/v1/place"),
         "neighbours": may(account, "GET", "/api/v1/neighbours"),
     }
     return render(request, "manage.html", {"can": can})

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from babel.dates import get_day_names
 
 from server.web import i18n
 from server.web.flashes import FLASHES
@@ -71,6 +72,10 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
     def day(moment: datetime, timezone: str | None = None) -> str:
         return i18n.format_day(moment, timezone, language)
 
+    def day_name(index: int) -> str:
+        """Monday is 0, as in Python and Babel."""
+        return str(get_day_names("wide", locale=language)[index])
+
     def number(value: float, digits: int = 1) -> str:
         return i18n.format_number(value, language, digits)
 
@@ -85,6 +90,7 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
         "when": when,
         "day": day,
         "number": number,
+        "day_name": day_name,
         "request_path": request.path,
         "account": None,
         "csrf_token": "",
