@@ -1,0 +1,153 @@
+"""The pages in a real browser (Chromium through Playwright), as a person uses them: invited,
+choosing a password, signing in; switching the language; publishing an event a neighbour's agenda
+shows; a form with errors; a form whose CSRF token was tampered with. Every page visited is
+checked by axe-core (no serious or critical violation) at phone and desktop widths, in French and
+English, and saved as a screenshot when MAILLAGE_SCREENSHOTS names a folder."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, Page
+
+from tests.browser_support import axe_violations, browser, looked_at, new_context
+from tests.network import LoopbackNetwork, NetworkNode
+from tests.support import wait_until
+from tests.test_federation_network import accepted, follow
+
+__all__ = ["browser"]  # the fixture, used by name
+
+
+def url(node: NetworkNode, path: str) -> str:
+    return f"http://127.0.0.1:{node.port}{path}"
+
+
+async def sign_in(page: Page, node: NetworkNode, username: str, password: str) -> None:
+    await page.goto(url(node, "/login"))
+    await page.fill("#f-username", username)
+    await page.fill("#f-password", password)
+    await page.click("main button")
+    await page.wait_for_url(url(node, "/manage"))
+
+
+async def test_invited_sets_a_password_then_signs_in(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    admin = await (await new_context(browser)).new_page()
+    await sign_in(admin, mende, "admin", "x" * 12)
+    await admin.goto(url(mende, "/manage/members"))
+    await admin.fill("#f-username", "nadia")
+    await admin.fill("#f-email", "nadia@example.org")
+    await admin.select_option("#f-role", "animateur")
+    await admin.click("main form button")
+    link = await admin.input_value("#invitation-link")
+    path = link[link.index("/invitations/") :]
+
+    nadia = await (await new_context(browser, language="en")).new_page()
+    await nadia.goto(url(mende, path))
+    await nadia.fill("#f-password", "a good long password")
+    await nadia.click("main form button")
+    await nadia.wait_for_url(url(mende, "/manage"))
+    assert "Welcome" in await nadia.inner_text("main")
+    await nadia.click("header button")  # sign out
+    await nadia.wait_for_url(url(mende, "/"))
+    await sign_in(nadia, mende, "nadia", "a good long password")
+    assert await nadia.is_visible("a[href='/manage/events']")  # an animateur's dashboard
+    assert not await nadia.is_visible("a[href='/manage/members']")
+
+
+async def test_the_language_switch_sticks(network: LoopbackNetwork, browser: Browser) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    page = await (await new_context(browser)).new_page()
+    await page.goto(url(mende, "/agenda"))
+    assert await page.inner_text("h1") == "Agenda du réseau"
+    await page.click("text=English")
+    assert await page.inner_text("h1") == "Network agenda"
+    await page.click("header >> text=Places")
+    assert await page.inner_text("h1") == "Places of the network"
+    assert await page.get_attribute("html", "lang") == "en"
+
+
+async def test_an_event_from_the_form_shows_on_a_neighbours_agenda(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
+    page = await (await new_context(browser)).new_page()
+    await sign_in(page, mende, "admin", "x" * 12)
+    await page.goto(url(mende, "/manage/events/new"))
+    await page.fill("#f-name", "Atelier soudure")
+    await page.fill("#f-start_time", "2031-03-04T18:30")
+    await page.fill("#f-maximum_attendee_capacity", "0")
+    await page.click("main form button")
+    # The form comes back with the error beside the field and the values kept.
+    assert await page.get_attribute("#f-maximum_attendee_capacity", "aria-invalid") == "true"
+    assert await page.is_visible("#e-maximum_attendee_capacity")
+    assert await page.input_value("#f-name") == "Atelier soudure"
+    await page.fill("#f-maximum_attendee_capacity", "8")
+    await page.click("main form button")
+    await page.wait_for_url(url(mende, "/manage/events"))
+    assert "mardi 4 mars 2031, 18 h 30" in await page.inner_text("main")
+
+    neighbour = await (await new_context(browser, language="en")).new_page()
+
+    async def listed() -> bool:
+        await neighbour.goto(url(florac, "/agenda?from=2031-01-01T00:00:00Z"))
+        return "Atelier soudure" in await neighbour.inner_text("main")
+
+    await wait_until(listed, what="the event on florac's agenda page")
+
+
+async def test_a_tampered_form_is_refused(network: LoopbackNetwork, browser: Browser) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    page = await (await new_context(browser)).new_page()
+    await sign_in(page, mende, "admin", "x" * 12)
+    await page.goto(url(mende, "/manage/members"))
+    await page.fill("#f-username", "eve")
+    await page.fill("#f-email", "eve@example.org")
+    await page.eval_on_selector("main form input[name=csrf]", "input => input.value = 'forged'")
+    await page.click("main form button")
+    assert "expiré" in await page.inner_text("main")
+    await page.goto(url(mende, "/manage/members"))
+    assert "eve@example.org" not in await page.inner_text("main")
+
+
+PUBLIC_PAGES = ("/", "/agenda", "/places", "/login", "/wall")
+SIGNED_IN_PAGES = (
+    "/manage", "/manage/events", "/manage/events/new", "/manage/place", "/manage/neighbours",
+    "/manage/members", "/account",
+)  # fmt: skip
+
+
+async def test_every_page_passes_axe_in_both_languages_at_both_widths(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    for phone in (False, True):
+        for language in ("fr", "en"):
+            context = await new_context(browser, phone=phone, language=language)
+            page = await context.new_page()
+            width = "phone" if phone else "desktop"
+            for path in PUBLIC_PAGES:
+                await page.goto(url(mende, f"{path}?lang={language}"))
+                await looked_at(page, f"{path.strip('/') or 'home'}-{language}-{width}")
+            await sign_in(page, mende, "admin", "x" * 12)
+            for path in SIGNED_IN_PAGES:
+                await page.goto(url(mende, path))
+                assert await page.get_attribute("html", "lang") == language
+                await looked_at(page, f"{path.strip('/').replace('/', '-')}-{language}-{width}")
+            await context.close()
+
+
+async def test_the_accessibility_check_sees_violations(browser: Browser) -> None:
+    """axe-core really runs: a page with an image without text and a nameless field fails."""
+    page = await (await new_context(browser)).new_page()
+    await page.set_content('<html><body><img src="x.png"><input type="text"></body></html>')
+    found = {violation["id"] for violation in await axe_violations(page)}
+    assert {"image-alt", "label"} <= found
