@@ -6,6 +6,9 @@ English, and saved as a screenshot when MAILLAGE_SCREENSHOTS names a folder."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from playwright.async_api import Browser, Page
 
 from tests.browser_support import axe_violations, browser, looked_at, new_context
@@ -151,3 +154,53 @@ async def test_the_accessibility_check_sees_violations(browser: Browser) -> None
     await page.set_content('<html><body><img src="x.png"><input type="text"></body></html>')
     found = {violation["id"] for violation in await axe_violations(page)}
     assert {"image-alt", "label"} <= found
+
+
+async def test_the_hours_typed_in_the_editor_open_the_public_page(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")).weekday()
+    day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[today]
+    page = await (await new_context(browser)).new_page()
+    await sign_in(page, mende, "admin", "x" * 12)
+    await page.goto(url(mende, "/manage/place"))
+    await page.fill("#f-name", "La Fabrique de Mende")
+    await page.fill(
+        "#f-description",
+        "Un tiers-lieu au cœur de la Lozère : coworking, atelier de fabrication, café.",
+    )
+    await page.fill("#f-street_address", "2 rue de l'Ange")
+    await page.fill("#f-postal_code", "48000")
+    await page.fill("#f-locality", "Mende")
+    await page.fill("#f-country", "France")
+    await page.fill("#f-latitude", "44.5181")
+    await page.fill("#f-longitude", "3.5012")
+    await page.fill("#f-timezone", "Europe/Paris")
+    for name in ("fibre", "desks", "meeting-room", "workshop"):
+        await page.check(f"input[name=service-{name}]")
+    await page.check("input[name=kind-fablab]")
+    await page.check("input[name=kind-coworking]")
+    await page.click("main form > button")
+    await page.wait_for_url(url(mende, "/manage/place"))
+
+    visitor = await (await new_context(browser)).new_page()
+    await visitor.goto(url(mende, "/"))
+    assert "Ouvert maintenant" not in await visitor.inner_text("main")
+
+    await page.fill(f"input[name=opens-{day}]", "00:00")
+    await page.fill(f"input[name=closes-{day}]", "23:59")
+    await page.click("main form > button")
+    await page.wait_for_url(url(mende, "/manage/place"))
+    await page.goto(url(mende, "/manage/events/new"))
+    await page.fill("#f-name", "Atelier réparation de vélos")
+    await page.fill("#f-start_time", "2031-06-21T18:30")
+    await page.fill("#f-maximum_attendee_capacity", "12")
+    await page.click("main form > button")
+    await page.wait_for_url(url(mende, "/manage/events"))
+
+    await visitor.goto(url(mende, "/"))
+    assert "Ouvert maintenant" in await visitor.inner_text("main")
+    assert "Atelier réparation de vélos" in await visitor.inner_text("main")
+    await looked_at(visitor, "place-page-fr-desktop")
