@@ -40,6 +40,7 @@ from server.urls import NodeUrls
 from server.web import auth, members, rendering
 from server.web import events as web_events
 from server.web import home as web_home
+from server.web import joining as web_joining
 from server.web import neighbours as web_neighbours
 from server.web import place as web_place
 from server.web.sessions import web_sessions
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> web.Application:
         web_neighbours,
         web_home,
         web_place,
+        web_joining,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

@@ -58,7 +58,10 @@ async def browser() -> AsyncIterator[Browser]:
     if path is None:
         missing("chromium (apt-get install chromium)")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=path)
+        # The loopback network names its nodes <name>.test; each has its own port.
+        launched = await playwright.chromium.launch(
+            executable_path=path, args=["--host-resolver-rules=MAP *.test 127.0.0.1"]
+        )
         yield launched
         await launched.close()
 

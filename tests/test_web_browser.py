@@ -14,6 +14,8 @@ from playwright.async_api import Browser, Page
 from tests.browser_support import axe_violations, browser, looked_at, new_context
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
+from tests.test_api_neighbours import log_in
+from tests.test_events_network import member, publish_event
 from tests.test_federation_network import accepted, follow
 
 __all__ = ["browser"]  # the fixture, used by name
@@ -204,3 +206,39 @@ async def test_the_hours_typed_in_the_editor_open_the_public_page(
     assert "Ouvert maintenant" in await visitor.inner_text("main")
     assert "Atelier réparation de vélos" in await visitor.inner_text("main")
     await looked_at(visitor, "place-page-fr-desktop")
+
+
+async def test_a_member_of_another_node_joins_from_the_event_page(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    created = await publish_event(mende, await log_in(mende), name="Repair café")
+    await member(florac, await log_in(florac), "paul")
+    page = await (await new_context(browser)).new_page()
+    await page.goto(created["ap_id"].replace(mende.base, url(mende, "")))
+    await looked_at(page, "event-fr-desktop")
+    await page.fill("#f-handle", "nobody@nowhere.invalid")
+    await page.click("section.join form button")
+    assert await page.is_visible("#e-handle")  # the error beside the field
+    await page.fill("#f-handle", f"paul@{florac.settings.domain}")
+    await page.click("section.join form button")
+    # Sent to paul's own server, which asks him to sign in, then to confirm.
+    await page.wait_for_url("**/login?next=**")
+    await page.fill("#f-username", "paul")
+    await page.fill("#f-password", "y" * 12)
+    await page.click("main form button")
+    await page.wait_for_url("**/interact?uri=**")
+    await looked_at(page, "interact-fr-desktop")
+    await page.click("main form button")
+    await page.wait_for_url("**/interact?uri=**")
+    assert "participation est demandée" in await page.inner_text("main")
+
+    async def counted() -> int | None:
+        count: int | None = await mende.fetchval(
+            "SELECT participant_count FROM events WHERE ap_id = $1", created["ap_id"]
+        )
+        return count or None
+
+    assert await wait_until(counted, what="paul's Join counted on mende") == 1

@@ -22,4 +22,10 @@ FLASHES = {
     "follow-asked": N_("Asked; the place will answer (its state shows below)."),
     "unfollowed": N_("You no longer follow this place."),
     "place-saved": N_("The profile is saved; the neighbours receive it."),
+    "joined": N_("You asked to take part; the event's page shows your place once accepted."),
+    "join-refused": N_(
+        "This event cannot be joined from here: it may be full, closed, or your profile is not "
+        "shared with the network."
+    ),
+    "left": N_("You no longer take part in this event."),
 }

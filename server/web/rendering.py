@@ -30,6 +30,11 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# A form sending the visitor on to their own server (joining from elsewhere) is followed by a
+# redirection to that server, which `form-action` also governs.
+ONWARD_FORMS = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "form-action 'self'", "form-action 'self' https: http:"
+)
 # Values a page may add to the context of every page (the account, the CSRF token...).
 ContextHook = Callable[[web.Request], Mapping[str, Any]]
 CONTEXT_HOOKS: list[ContextHook] = []
