@@ -42,7 +42,9 @@ from server.web import events as web_events
 from server.web import home as web_home
 from server.web import joining as web_joining
 from server.web import neighbours as web_neighbours
+from server.web import people as web_people
 from server.web import place as web_place
+from server.web import profile as web_profile
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
@@ -106,6 +108,8 @@ def create_app(settings: Settings) -> web.Application:
         web_home,
         web_place,
         web_joining,
+        web_profile,
+        web_people,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

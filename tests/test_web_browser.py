@@ -6,7 +6,9 @@ English, and saved as a screenshot when MAILLAGE_SCREENSHOTS names a folder."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, Page
@@ -242,3 +244,49 @@ async def test_a_member_of_another_node_joins_from_the_event_page(
         return count or None
 
     assert await wait_until(counted, what="paul's Join counted on mende") == 1
+
+
+async def test_a_shared_then_withdrawn_profile_leaves_the_neighbours_people_page(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
+    await member(mende, await log_in(mende), "nadia", shared=False)
+    page = await (await new_context(browser)).new_page()
+    await sign_in(page, mende, "nadia", "y" * 12)
+    await page.goto(url(mende, "/me/profile"))
+    await page.fill("#f-name", "Nadia Benali")
+    await page.fill("#f-skills", "soudure\nimpression 3D")
+    await page.click("main form[action='/me/profile'] button")
+    await page.wait_for_url(url(mende, "/me/profile"))
+    preview = await page.inner_text("pre.preview")
+    assert '"name": "Nadia Benali"' in preview  # exactly what a neighbour would receive
+    assert '"soudure"' in preview
+    await page.check("input[name=visibility][value=network]")
+    await page.click("main form[action='/me/profile/visibility'] button")
+    await page.wait_for_url(url(mende, "/me/profile"))
+    await looked_at(page, "profile-fr-desktop")
+
+    neighbour = await (await new_context(browser)).new_page()
+
+    async def listed(present: bool) -> bool:
+        await neighbour.goto(url(florac, "/people?skill=soudure"))
+        return ("Nadia Benali" in await neighbour.inner_text("main")) == present
+
+    await wait_until(lambda: listed(True), what="nadia on florac's people page")
+    await looked_at(neighbour, "people-fr-desktop")
+    await page.check("input[name=visibility][value=members]")
+    await page.click("main form[action='/me/profile/visibility'] button")
+    await page.wait_for_url(url(mende, "/me/profile"))
+    await wait_until(lambda: listed(False), what="nadia gone from florac's people page")
+
+    async with page.expect_download() as download_info:
+        await page.click("a[href='/me/data.json']")
+    download = await download_info.value
+    data = json.loads(Path(await download.path()).read_text(encoding="utf-8"))
+    assert data["account"][0]["username"] == "nadia"
+    assert data["profile"][0]["name"] == "Nadia Benali"
+    assert "password_hash" not in json.dumps(data)

@@ -28,4 +28,12 @@ FLASHES = {
         "shared with the network."
     ),
     "left": N_("You no longer take part in this event."),
+    "profile-saved": N_("Your profile is saved."),
+    "visibility-private": N_(
+        "Your profile is now yours only; if it was shared, the network is told to delete it."
+    ),
+    "visibility-members": N_(
+        "Only the members of this place see your profile; the network is told to delete it."
+    ),
+    "visibility-network": N_("Your profile is now shared with the network."),
 }
