@@ -23,7 +23,7 @@ from server.routes.events import gone, local_event
 from server.storage import agenda, open_calls
 from server.storage.agenda import AgendaFilter, AgendaItem, Near
 from server.storage.events import DeletedEvent
-from server.web.rendering import render
+from server.web.rendering import ONWARD_FORMS, render
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_LIMIT = 200
@@ -35,6 +35,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     # Before /events/{token} (registered by routes.events): `x.ics` would be taken for a token.
     router.add_get("/events/{token}.ics", local_event_ics)
     router.add_get("/agenda", page)
+    router.add_get("/embed/agenda", embedded)
     router.add_get("/agenda.ics", agenda_ics)
     router.add_get("/agenda.atom", agenda_atom)
     router.add_get("/calls.atom", calls_atom)
@@ -219,3 +220,19 @@ async def page(request: web.Request) -> web.Response:
         return render(request, "agenda.html", values, status=422)
     items, following = await agenda_page_of(request, filter_of(query))
     return render(request, "agenda.html", agenda_values(items, shown, following))
+
+
+# Any site may frame the embeddable agenda: it shows public events and takes no input.
+EMBEDDABLE = {
+    "Content-Security-Policy": ONWARD_FORMS.replace("frame-ancestors 'none'", "frame-ancestors *")
+}
+
+
+async def embedded(request: web.Request) -> web.Response:
+    """The agenda for an iframe on a place's own website: the same filters, no page around it."""
+    params = MultiDict((key, value) for key, value in request.query.items() if key != "lang")
+    query = parse_params(params)
+    items, _ = await agenda_page_of(request, filter_of(query))
+    full = "/agenda" + (f"?{request.query_string}" if request.query_string else "")
+    values = {"items": items, "full": request.app[URLS].base + full}
+    return render(request, "embed_agenda.html", values, headers=EMBEDDABLE)

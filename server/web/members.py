@@ -38,7 +38,12 @@ async def dashboard(request: web.Request) -> web.Response:
         "place": may(account, "PUT", "/api/v1/place"),
         "neighbours": may(account, "GET", "/api/v1/neighbours"),
     }
-    return render(request, "manage.html", {"can": can})
+    base = request.app[URLS].base
+    snippet = (
+        f'<iframe src="{base}/embed/agenda?place={base}/actors/place" title="Agenda" '
+        'width="100%" height="600" style="border:0"></iframe>'
+    )
+    return render(request, "manage.html", {"can": can, "snippet": snippet})
 
 
 async def members_values(request: web.Request) -> dict[str, object]:

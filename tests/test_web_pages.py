@@ -1,0 +1,54 @@
+"""Public pages' rules: our own stylesheet only, no framing but the embeddable agenda, whose
+snippet the dashboard shows; an event page shows seats left and its .ics."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from tests.network import LoopbackNetwork
+from tests.test_api_neighbours import log_in
+from tests.test_events_network import publish_event
+from tests.web_client import WebClient
+
+
+async def test_the_embeddable_agenda_may_be_framed_and_the_other_pages_not(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    created = await publish_event(
+        mende, await log_in(mende), name="Atelier couture",
+        start_time="2031-02-03T14:00:00", end_time="2031-02-03T17:00:00",
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{mende.port}"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/embed/agenda?place={mende.place}") as response:
+            assert response.status == 200
+            assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+            page = await response.text()
+        assert "Atelier couture" in page
+        assert "<nav" not in page  # no site around it
+        for path in ("/", "/agenda", "/places", "/login"):
+            async with session.get(base + path) as response:
+                policy = response.headers["Content-Security-Policy"]
+                assert "frame-ancestors 'none'" in policy, path
+                assert "script-src 'self'" in policy
+                page = await response.text()
+                # Nothing loaded from another site: no script, our stylesheet only, no image.
+                assert "<script" not in page, path
+                assert re.findall(r'rel="stylesheet" href="([^"]+)"', page) == [
+                    "/static/maillage.css"
+                ], path
+                assert "<img" not in page, path
+        path = created["ap_id"].removeprefix(mende.base)
+        async with session.get(base + path + "?lang=en") as response:
+            page = await response.text()
+        assert "5 seats left" in page
+        assert f'href="{path}.ics"' in page
+    async with WebClient(mende) as admin:
+        await admin.sign_in()
+        _, page = await admin.get("/manage")
+        assert "/embed/agenda?place=" in page
+        assert "&lt;iframe" in page  # shown as text to copy, not as a frame
