@@ -290,3 +290,28 @@ async def test_a_shared_then_withdrawn_profile_leaves_the_neighbours_people_page
     assert data["account"][0]["username"] == "nadia"
     assert data["profile"][0]["name"] == "Nadia Benali"
     assert "password_hash" not in json.dumps(data)
+
+
+async def test_the_wall_opens_on_recent_life_and_names_places(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
+    await publish_event(mende, await log_in(mende), name="Repair café")
+
+    async def arrived() -> int | None:
+        count: int | None = await florac.fetchval(
+            "SELECT count(*) FROM stream_events WHERE data->>'name' = 'Repair café'"
+        )
+        return count or None
+
+    await wait_until(arrived, what="the event in florac's stream")
+    page = await (await new_context(browser)).new_page()
+    await page.goto(url(florac, "/wall"))  # opened after the event: it must show it anyway
+    card = page.locator("article", has_text="Repair café")
+    await card.wait_for()
+    assert await card.locator(".where").inner_text() == "Mende"  # the place, not its host
+    await looked_at(page, "wall-recent-fr-desktop")

@@ -7,7 +7,13 @@ from importlib import resources
 
 from aiohttp import web
 
+from server.appkeys import SERVICES
+from server.processing.neighbours import list_neighbours
+from server.storage import stream
 from server.web.rendering import render
+
+# What the wall shows on opening, before anything new arrives.
+RECENT_ITEMS = 24
 
 STATIC = resources.files("server") / "static"
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".png": "image/png"}
@@ -25,7 +31,17 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 async def wall(request: web.Request) -> web.Response:
-    return render(request, "wall.html", {})
+    """The wall opens on the network's recent life (replayed from the stream), naming places."""
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        since = await stream.recent_start(connection, RECENT_ITEMS)
+    names = {
+        neighbour.uri: neighbour.name
+        for neighbour in await list_neighbours(services.pool, services.node)
+        if neighbour.name
+    }
+    values = {"since": since, "place_names": names}
+    return render(request, "wall.html", values)
 
 
 async def static_file(request: web.Request) -> web.Response:

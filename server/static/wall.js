@@ -76,6 +76,15 @@ function when(iso, timeZone, withTime = true) {
   }
 }
 
+// The names of the places we follow, as the node knows them, so that a card says "Florac"
+// rather than a host name; read as text from a JSON block, never run.
+let placeNames = {};
+try {
+  placeNames = JSON.parse(document.getElementById("place-names")?.textContent || "{}");
+} catch (notJson) {
+  placeNames = {};
+}
+
 function hostOf(uri) {
   try { return new URL(uri).host; } catch (notAUrl) { return ""; }
 }
@@ -152,8 +161,8 @@ function card(kind, item) {
   what.textContent = label;
   const where = document.createElement("span");
   where.className = "where";
-  where.textContent = item.local ? t.here : [t.network, hostOf(item.place)].filter(Boolean)
-    .join(" · ");
+  where.textContent = item.local ? t.here
+    : placeNames[item.place] || [t.network, hostOf(item.place)].filter(Boolean).join(" · ");
   head.append(what, where);
   const heading = document.createElement("div");
   heading.className = "title";
@@ -187,7 +196,10 @@ function show(state) {
 // EventSource reconnects by itself after a dropped connection, sending Last-Event-ID. After an
 // answer that is not a stream (a proxy's 502 while the node restarts) it gives up for good: then we
 // open a new one ourselves, later and later, asking for what we missed with last_event_id.
-let lastId = null;
+// The page names where the stream starts: the last items of the network's recent life, so the
+// wall never opens empty on a live network.
+const since = Number(document.body.dataset.since);
+let lastId = Number.isInteger(since) && document.body.dataset.since !== "" ? since : null;
 let retryMs = 3000;
 let source = null;
 
