@@ -8,8 +8,8 @@ import re
 import aiohttp
 
 from tests.network import LoopbackNetwork
-from tests.test_api_neighbours import log_in
-from tests.test_events_network import publish_event
+from tests.test_api_neighbours import call, log_in
+from tests.test_events_network import member, publish_event
 from tests.web_client import WebClient
 
 
@@ -52,3 +52,25 @@ async def test_the_embeddable_agenda_may_be_framed_and_the_other_pages_not(
         _, page = await admin.get("/manage")
         assert "/embed/agenda?place=" in page
         assert "&lt;iframe" in page  # shown as text to copy, not as a frame
+
+
+async def test_the_dashboard_shows_new_participants_to_the_animateur(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    admin_token = await log_in(mende)
+    created = await publish_event(mende, admin_token, name="Atelier tricot")
+    paul = await member(mende, admin_token, "paul")
+    status, _ = await call(
+        mende, "POST", "/api/v1/events/rsvp", token=paul, body={"event": created["ap_id"]}
+    )
+    assert status == 202
+    async with WebClient(mende) as admin:
+        await admin.sign_in()
+        _, page = await admin.get("/manage")
+        assert "Nouveau participant à Atelier tricot" in page
+    async with WebClient(mende) as member_page:
+        await member_page.sign_in("paul", "y" * 12)
+        _, page = await member_page.get("/manage")
+        assert "Atelier tricot" not in page  # a member's dashboard has no animation part

@@ -9,7 +9,9 @@ from schemas.api import AccountIn
 from server.appkeys import SERVICES, URLS
 from server.processing.accounts import all_accounts
 from server.processing.web_sessions import INVITATION_LIFETIME, invite
-from server.storage import accounts
+from server.storage import accounts, outbox
+from server.storage.attention import calls_due, new_participants, pending_followers
+from server.storage.local_actors import PLACE
 from server.web.forms import N_, ROLE_NAMES
 from server.web.rendering import render
 from server.web.sessions import account_for_action, may, posted_form, signed_in
@@ -30,9 +32,25 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/members", invite_member)
 
 
+async def attention(request: web.Request, can: dict[str, bool]) -> dict[str, object]:
+    """What needs the animateur: each part only for those whose role may act on it."""
+    found: dict[str, object] = {"followers": [], "participants": [], "calls": [], "failing": []}
+    if not can["events"]:
+        return found
+    async with request.app[SERVICES].pool.acquire() as connection:
+        found["followers"] = await pending_followers(connection, request.app[URLS].actor(PLACE))
+        found["participants"] = await new_participants(connection)
+        found["calls"] = await calls_due(connection)
+        if can["deliveries"]:
+            states = await outbox.delivery_state_by_host(connection)
+            found["failing"] = [state for state in states if state.consecutive_failures > 0]
+    return found
+
+
 async def dashboard(request: web.Request) -> web.Response:
     account = signed_in(request)
     can = {
+        "deliveries": may(account, "GET", "/api/v1/deliveries"),
         "events": may(account, "POST", "/api/v1/events"),
         "members": may(account, *LIST_MEMBERS),
         "place": may(account, "PUT", "/api/v1/place"),
@@ -43,7 +61,8 @@ async def dashboard(request: web.Request) -> web.Response:
         f'<iframe src="{base}/embed/agenda?place={base}/actors/place" title="Agenda" '
         'width="100%" height="600" style="border:0"></iframe>'
     )
-    return render(request, "manage.html", {"can": can, "snippet": snippet})
+    values = {"can": can, "snippet": snippet, "attention": await attention(request, can)}
+    return render(request, "manage.html", values)
 
 
 async def members_values(request: web.Request) -> dict[str, object]:
