@@ -38,6 +38,7 @@ from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
 from server.web import auth, members, rendering
+from server.web import calls as web_calls
 from server.web import events as web_events
 from server.web import home as web_home
 from server.web import joining as web_joining
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> web.Application:
         web_joining,
         web_profile,
         web_people,
+        web_calls,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

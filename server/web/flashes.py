@@ -29,6 +29,10 @@ FLASHES = {
     ),
     "left": N_("You no longer take part in this event."),
     "profile-saved": N_("Your profile is saved."),
+    "call-published": N_("The open call is published; the neighbours receive it."),
+    "call-changed": N_("The open call is changed; the neighbours receive the change."),
+    "call-filled": N_("The open call is closed as filled."),
+    "call-closed": N_("The open call is closed."),
     "visibility-private": N_(
         "Your profile is now yours only; if it was shared, the network is told to delete it."
     ),
