@@ -159,3 +159,38 @@ async def test_the_language_follows_the_browser_then_the_switch(network: Loopbac
     async with WebClient(mende) as reader:
         _, page = await reader.get("/agenda")
         assert "Agenda du réseau" in page  # French by default
+
+
+async def test_an_administrator_changes_roles_and_removes_members(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    admin_token = await log_in(mende)
+    status, paul = await call(
+        mende, "POST", "/api/v1/accounts", token=admin_token,
+        body={"username": "paul", "email": "paul@example.org", "password": "y" * 12},
+    )  # fmt: skip
+    assert status == 201
+    status, me = await call(mende, "GET", "/api/v1/me", token=admin_token)
+    async with WebClient(mende) as admin:
+        await admin.sign_in()
+        await admin.get("/manage/members")
+        # The last administrator keeps the role.
+        status, _, _ = await admin.post(f"/manage/members/{me['id']}/role", {"role": "member"})
+        assert status == 303
+        _, page = await admin.get("/manage/members")
+        assert "au moins un·e administrateur·rice" in page
+        status, _, _ = await admin.post(f"/manage/members/{paul['id']}/role", {"role": "animateur"})
+        assert status == 303
+        token = await log_in(mende, "paul", "y" * 12)
+        assert (await call(mende, "GET", "/api/v1/me", token=token))[1]["role"] == "animateur"
+        await admin.get("/manage/members")
+        status, _, _ = await admin.post(f"/manage/members/{paul['id']}/remove", {})
+        assert status == 303
+        _, page = await admin.get("/manage/members")
+        assert "paul@example.org" not in page
+    status, _ = await call(
+        mende, "POST", "/api/v1/auth/login", body={"username": "paul", "password": "y" * 12}
+    )
+    assert status == 401

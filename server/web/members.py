@@ -7,14 +7,15 @@ from pydantic import ValidationError
 
 from schemas.api import AccountIn
 from server.appkeys import SERVICES, URLS
-from server.processing.accounts import all_accounts
+from server.processing.accounts import AccountError, all_accounts, change_role
+from server.processing.profiles import ProfileError, delete_member
 from server.processing.web_sessions import INVITATION_LIFETIME, invite
 from server.storage import accounts, outbox
 from server.storage.attention import calls_due, new_participants, pending_followers
 from server.storage.local_actors import PLACE
 from server.web.forms import N_, ROLE_NAMES
 from server.web.rendering import render
-from server.web.sessions import account_for_action, may, posted_form, signed_in
+from server.web.sessions import account_for_action, may, posted_form, redirect, signed_in
 
 # The same actions, hence the same roles, as the REST API's.
 LIST_MEMBERS = ("GET", "/api/v1/accounts")
@@ -30,6 +31,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/manage", dashboard)
     router.add_get("/manage/members", members_page)
     router.add_post("/manage/members", invite_member)
+    router.add_post("/manage/members/{id:\\d{1,18}}/role", set_member_role)
+    router.add_post("/manage/members/{id:\\d{1,18}}/remove", remove_member)
 
 
 async def attention(request: web.Request, can: dict[str, bool]) -> dict[str, object]:
@@ -107,3 +110,34 @@ async def invite_member(request: web.Request) -> web.Response:
     # Shown once, here, rather than after a redirection: the link is a secret, kept out of URLs.
     link = f"{request.app[URLS].base}/invitations/{secret}"
     return render(request, "members.html", values | {"link": link, "invited": wanted["username"]})
+
+
+async def set_member_role(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *ADD_MEMBER)
+    form = await posted_form(request)
+    role = form.get("role", "")
+    if role not in ROLE_NAMES:
+        raise web.HTTPUnprocessableEntity(text="role: administrator, animateur or member")
+    try:
+        changed = await change_role(request.app[SERVICES].pool, int(request.match_info["id"]), role)
+    except AccountError:
+        raise redirect(request, "/manage/members", "last-administrator") from None
+    if changed is None:
+        raise web.HTTPNotFound(text="no such member")
+    raise redirect(request, "/manage/members", "role-changed")
+
+
+async def remove_member(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *ADD_MEMBER)
+    await posted_form(request)
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        found = await accounts.find_account_by_id(connection, int(request.match_info["id"]))
+    if found is None:
+        raise web.HTTPNotFound(text="no such member")
+    try:
+        # As when members delete their own account: a shared profile is withdrawn first.
+        await delete_member(services.pool, services.urls, found)
+    except ProfileError:
+        raise redirect(request, "/manage/members", "last-administrator") from None
+    raise redirect(request, "/manage/members", "member-removed")
