@@ -70,7 +70,12 @@ async def test_the_dashboard_shows_new_participants_to_the_animateur(
         await admin.sign_in()
         _, page = await admin.get("/manage")
         assert "Nouveau participant à Atelier tricot" in page
+        _, page = await admin.get(f"/manage/events/{created['id']}")
+        assert f"{mende.base}/actors/paul" in page  # the participants list
     async with WebClient(mende) as member_page:
         await member_page.sign_in("paul", "y" * 12)
         _, page = await member_page.get("/manage")
         assert "Atelier tricot" not in page  # a member's dashboard has no animation part
+        _, page = await member_page.get("/me/rsvps")
+        assert "Atelier tricot" in page
+        assert "accepté" in page

@@ -61,3 +61,13 @@ async def calls_due(connection: DbConnection) -> list[CallDue]:
         RECENT_DAYS,
     )
     return [CallDue(**dict(row)) for row in rows]
+
+
+async def participants_of(connection: DbConnection, event_id: int) -> list[str]:
+    """Everyone accepted in one of our events (for its animateurs; the public list is shorter)."""
+    rows = await connection.fetch(
+        "SELECT participant FROM event_participants WHERE event_id = $1 AND state = 'accepted' "
+        "ORDER BY created_at",
+        event_id,
+    )
+    return [row["participant"] for row in rows]

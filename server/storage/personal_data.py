@@ -56,3 +56,17 @@ async def member_rows(
             account_id,
         ),
     }
+
+
+async def rsvps_of(connection: DbConnection, actor_name: str) -> list[dict[str, Any]]:
+    """A member's RSVPs, with the event's name and start where this node knows the event."""
+    return await rows(
+        connection,
+        """
+        SELECT r.event_ap_id, r.state, e.name, e.start_time, e.timezone, e.status
+        FROM event_rsvps r LEFT JOIN events e ON e.ap_id = r.event_ap_id
+        WHERE r.actor_name = $1
+        ORDER BY e.start_time NULLS LAST, r.created_at
+        """,
+        actor_name,
+    )

@@ -15,6 +15,7 @@ from schemas.api_events import EventIn
 from server.appkeys import SERVICES
 from server.processing import events as event_processing
 from server.storage import events
+from server.storage.attention import participants_of
 from server.storage.events import StoredEvent
 from server.storage.place_profile import load_profile
 from server.web import i18n
@@ -147,8 +148,9 @@ def form_page(
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
+    participants: list[str] | None = None,
 ) -> web.Response:
-    shown = {"event": event, "values": values, "errors": errors}
+    shown = {"event": event, "values": values, "errors": errors, "participants": participants}
     return render(request, "event_form.html", shown, status=status)
 
 
@@ -174,7 +176,9 @@ async def create_event(request: web.Request) -> web.StreamResponse:
 async def edit_event_page(request: web.Request) -> web.Response:
     account_for_action(request, *EDIT)
     event = await our_event(request)
-    return form_page(request, event, form_values(event), {})
+    async with request.app[SERVICES].pool.acquire() as connection:
+        participants = await participants_of(connection, event.id)
+    return form_page(request, event, form_values(event), {}, participants=participants)
 
 
 async def edit_event(request: web.Request) -> web.StreamResponse:

@@ -20,6 +20,7 @@ from server.processing.profiles import ProfileError
 from server.routes.api_profiles import profile_from
 from server.storage.keys import key_pairs_of
 from server.storage.local_actors import find_local_actor
+from server.storage.personal_data import rsvps_of
 from server.web.forms import N_
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
@@ -41,6 +42,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/me/profile", save_profile)
     router.add_post("/me/profile/visibility", set_visibility)
     router.add_get("/me/data.json", download)
+    router.add_get("/me/rsvps", rsvps_page)
 
 
 async def shown(request: web.Request, username: str) -> dict[str, Any]:
@@ -134,3 +136,10 @@ async def download(request: web.Request) -> web.Response:
         content_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{account.username}-maillage.json"'},
     )
+
+
+async def rsvps_page(request: web.Request) -> web.Response:
+    account = account_for_action(request, "POST", "/api/v1/events/rsvp")
+    async with request.app[SERVICES].pool.acquire() as connection:
+        found = await rsvps_of(connection, account.username)
+    return render(request, "rsvps.html", {"rsvps": found})
