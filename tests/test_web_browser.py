@@ -124,10 +124,11 @@ async def test_a_tampered_form_is_refused(network: LoopbackNetwork, browser: Bro
     assert "eve@example.org" not in await page.inner_text("main")
 
 
-PUBLIC_PAGES = ("/", "/agenda", "/places", "/login", "/wall")
+PUBLIC_PAGES = ("/", "/agenda", "/places", "/people", "/login", "/wall", "/embed/agenda")
 SIGNED_IN_PAGES = (
     "/manage", "/manage/events", "/manage/events/new", "/manage/place", "/manage/neighbours",
-    "/manage/members", "/account",
+    "/manage/members", "/manage/calls", "/manage/calls/new", "/me/profile", "/me/rsvps",
+    "/account",
 )  # fmt: skip
 
 
