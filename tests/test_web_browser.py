@@ -46,7 +46,7 @@ async def test_invited_sets_a_password_then_signs_in(
     await admin.fill("#f-username", "nadia")
     await admin.fill("#f-email", "nadia@example.org")
     await admin.select_option("#f-role", "animateur")
-    await admin.click("main form button")
+    await admin.click("form[action='/manage/members'] button")
     link = await admin.input_value("#invitation-link")
     path = link[link.index("/invitations/") :]
 
@@ -117,8 +117,9 @@ async def test_a_tampered_form_is_refused(network: LoopbackNetwork, browser: Bro
     await page.goto(url(mende, "/manage/members"))
     await page.fill("#f-username", "eve")
     await page.fill("#f-email", "eve@example.org")
-    await page.eval_on_selector("main form input[name=csrf]", "input => input.value = 'forged'")
-    await page.click("main form button")
+    invite = "form[action='/manage/members']"
+    await page.eval_on_selector(f"{invite} input[name=csrf]", "input => input.value = 'forged'")
+    await page.click(f"{invite} button")
     assert "expiré" in await page.inner_text("main")
     await page.goto(url(mende, "/manage/members"))
     assert "eve@example.org" not in await page.inner_text("main")
