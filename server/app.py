@@ -46,6 +46,7 @@ from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
 from server.web import profile as web_profile
+from server.web.page_cache import PAGE_CACHE, PageCache, cached_pages, forget_pages_on_news
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
@@ -79,10 +80,16 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         # Outermost, so that whatever reaches the database behind it answers 503, not 500.
-        middlewares=[database_unavailable, inbox_rate_limiter(settings), web_sessions],
+        middlewares=[
+            database_unavailable,
+            inbox_rate_limiter(settings),
+            web_sessions,
+            cached_pages,
+        ],
     )
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
+    app[PAGE_CACHE] = PageCache()
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(workers_context)
     app.cleanup_ctx.append(live_context)
@@ -128,6 +135,7 @@ async def live_context(app: web.Application) -> AsyncIterator[None]:
     """This process's share of the live stream: one LISTEN, fanned out to its SSE clients."""
     hub = LiveHub(app[SERVICES].pool)
     app[LIVE] = hub
+    forget_pages_on_news(hub, app[PAGE_CACHE])
     stop = asyncio.Event()
     task = asyncio.create_task(hub.run(stop), name="live-stream")
     yield

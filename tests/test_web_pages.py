@@ -79,3 +79,27 @@ async def test_the_dashboard_shows_new_participants_to_the_animateur(
         _, page = await member_page.get("/me/rsvps")
         assert "Atelier tricot" in page
         assert "accepté" in page
+
+
+async def test_the_page_cache_serves_visitors_only_and_forgets_on_change(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    async with WebClient(mende) as visitor, WebClient(mende) as admin:
+        _, page = await visitor.get("/")
+        assert "Se connecter" in page
+        await admin.sign_in()
+        _, page = await admin.get("/")
+        assert "Tableau de bord" in page  # never the visitor's cached page
+        _, page = await visitor.get("/?lang=en")
+        assert "Sign in" in page  # each language its own page
+        _, page = await visitor.get("/")  # now kept for a second
+        assert "Fête des voisins" not in page
+        # A change published through the API (another request than GET) shows at once.
+        await publish_event(
+            mende, await log_in(mende), name="Fête des voisins",
+            start_time="2031-02-03T14:00:00", end_time="2031-02-03T17:00:00",
+        )  # fmt: skip
+        _, page = await visitor.get("/")
+        assert "Fête des voisins" in page
