@@ -52,6 +52,7 @@ async def test_the_hours_of_the_editor_make_the_home_page_open_or_closed(
         _, home = await visitor.get("/")
         assert "<h1>La Fabrique de Mende</h1>" in home
         assert "Ouvert maintenant" in home
+        assert "Internet par la fibre" in home  # the service named, not its slug
         assert "openstreetmap.org/?mlat=44.5181&amp;mlon=3.5012" in home
         _, page = await admin.get("/manage/place")
         assert f'name="opens-{today}" aria-label' in page

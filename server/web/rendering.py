@@ -18,6 +18,7 @@ from babel.dates import get_day_names
 
 from server.web import i18n
 from server.web.flashes import FLASHES
+from server.web.forms import KIND_NAMES, SERVICE_NAMES
 
 # A year: the language switch is a lasting choice.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -96,6 +97,10 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
         "day": day,
         "number": number,
         "day_name": day_name,
+        "service_name": lambda value: (
+            gettext(SERVICE_NAMES[value]) if value in SERVICE_NAMES else value
+        ),
+        "kind_name": lambda value: gettext(KIND_NAMES[value]) if value in KIND_NAMES else value,
         "request_path": request.path,
         "account": None,
         "csrf_token": "",
