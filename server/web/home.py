@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from server.appkeys import SERVICES, URLS
-from server.opening_hours import is_open
+from server.opening_hours import is_open, next_opening
 from server.processing.directory import own_place
 from server.processing.neighbours import list_neighbours
 from server.processing.place_profile import current_profile
@@ -50,6 +50,9 @@ async def home(request: web.Request) -> web.Response:
         "profile": profile,
         "place": shape,
         "open_now": is_open(
+            now, shape.timezone, shape.opening_hours, shape.opening_hours_exception
+        ),
+        "next_opening": next_opening(
             now, shape.timezone, shape.opening_hours, shape.opening_hours_exception
         ),
         "events": events,
