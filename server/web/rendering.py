@@ -101,6 +101,8 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
             gettext(SERVICE_NAMES[value]) if value in SERVICE_NAMES else value
         ),
         "kind_name": lambda value: gettext(KIND_NAMES[value]) if value in KIND_NAMES else value,
+        # French puts a (no-break) space before a colon.
+        "colon": "\u00a0:" if language == "fr" else ":",
         "request_path": request.path,
         "account": None,
         "csrf_token": "",
