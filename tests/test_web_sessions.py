@@ -4,7 +4,13 @@ token on every form; invitations by a single-use link; the API's role rules on t
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from server.appkeys import SETTINGS
+from server.web.sessions import set_cookie
 from tests.network import LoopbackNetwork
 from tests.test_api_neighbours import call, log_in
 from tests.web_client import WebClient
@@ -194,3 +200,19 @@ async def test_an_administrator_changes_roles_and_removes_members(
         mende, "POST", "/api/v1/auth/login", body={"username": "paul", "password": "y" * 12}
     )
     assert status == 401
+
+
+def test_cookies_are_secure_whenever_the_node_is_reached_over_https() -> None:
+    for public_url, secure in (
+        ("https://mende.example.org", True),
+        ("http://localhost:8080", False),
+    ):
+        app = web.Application()
+        app[SETTINGS] = SimpleNamespace(public_url=public_url)  # type: ignore[assignment]
+        request = make_mocked_request("POST", "/login", app=app)
+        response = web.Response()
+        set_cookie(request, response, "maillage_session", "value")
+        cookie = response.cookies["maillage_session"]
+        assert bool(cookie["secure"]) is secure
+        assert cookie["httponly"] is True
+        assert cookie["samesite"] == "Lax"
