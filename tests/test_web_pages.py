@@ -8,8 +8,10 @@ import re
 import aiohttp
 
 from tests.network import LoopbackNetwork
+from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_events_network import member, publish_event
+from tests.test_federation_network import accepted, follow
 from tests.web_client import WebClient
 
 
@@ -103,3 +105,22 @@ async def test_the_page_cache_serves_visitors_only_and_forgets_on_change(
         )  # fmt: skip
         _, page = await visitor.get("/")
         assert "Fête des voisins" in page
+
+
+async def test_a_hostile_place_name_stays_data_on_the_wall(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
+    hostile = "</script><script>alert(1)</script>"
+    await florac.fetchval(
+        "UPDATE remote_actors SET display_name = $2 WHERE uri = $1 RETURNING 1",
+        mende.place,
+        hostile,
+    )
+    async with WebClient(florac) as visitor:
+        status, page = await visitor.get("/wall")
+    assert status == 200
+    assert hostile not in page
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in page  # JSON, escaped for HTML
