@@ -10,7 +10,9 @@ from aiohttp import web
 from server.appkeys import SERVICES
 from server.processing.neighbours import list_neighbours
 from server.storage import stream
+from server.web import i18n
 from server.web.rendering import render
+from server.web.wall_texts import wall_texts
 
 # What the wall shows on opening, before anything new arrives.
 RECENT_ITEMS = 24
@@ -40,8 +42,14 @@ async def wall(request: web.Request) -> web.Response:
         for neighbour in await list_neighbours(services.pool, services.node)
         if neighbour.name
     }
-    values = {"since": since, "place_names": names}
-    return render(request, "wall.html", values)
+    # The language is the space's choice (?lang=, or the switch remembered), never the
+    # browser's: a kiosk's browser comes with whatever locale it was installed with.
+    language = i18n.asked_language(request) or request.cookies.get(i18n.LANGUAGE_COOKIE)
+    if language not in i18n.LANGUAGES:
+        language = i18n.DEFAULT_LANGUAGE
+    texts = wall_texts(i18n.TRANSLATIONS[language])
+    values = {"since": since, "place_names": names, "texts": texts}
+    return render(request, "wall.html", values, language=language)
 
 
 async def static_file(request: web.Request) -> web.Response:

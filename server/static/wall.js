@@ -1,54 +1,16 @@
 "use strict";
-// The language is the space's choice, set in the address (?lang=en), never the browser's: the
-// screen's browser was installed with whatever locale the kiosk came with. French by default.
-const TEXT = {
-  fr: {
-    heading: "La vie du réseau", connecting: "connexion…", live: "en direct",
-    offline: "reconnexion…",
-    emptyTitle: "En attente des nouvelles du réseau",
-    emptyHint: "Les événements, appels et profils partagés par ce lieu et ses voisins "
-      + "s’afficheront ici dès leur publication.",
-    here: "Ici", network: "Réseau",
-    event: { created: "Nouvel événement", updated: "Événement modifié",
-             cancelled: "Événement annulé", shared: "Événement partagé" },
-    call: { created: "Nouvel appel", updated: "Appel modifié", shared: "Appel partagé" },
-    callKinds: { projects: "Appel à projets", skills: "Appel à compétences",
-                 partners: "Appel à partenaires", volunteers: "Appel à bénévoles" },
-    until: "jusqu’au", profile: "Profil partagé", rsvp: "Nouvelle inscription",
-    anEvent: "à un événement", neighbour: "Nouveau voisin",
-    relations: { "follows us": "nous suit", "we follow": "nous le suivons" },
-    seatsLeft: (n) => (n === 0 ? "Complet" : n === 1 ? "1 place restante"
-      : `${n} places restantes`),
-    going: (n) => (n === 1 ? "1 participant" : `${n} participants`),
-  },
-  en: {
-    heading: "Life of the network", connecting: "connecting…", live: "live",
-    offline: "reconnecting…",
-    emptyTitle: "Waiting for news from the network",
-    emptyHint: "Events, open calls and profiles shared by this place and its neighbours "
-      + "will show here as soon as they are published.",
-    here: "Here", network: "Network",
-    event: { created: "New event", updated: "Event updated", cancelled: "Event cancelled",
-             shared: "Event shared" },
-    call: { created: "New open call", updated: "Open call updated", shared: "Open call shared" },
-    callKinds: { projects: "Call for projects", skills: "Call for skills",
-                 partners: "Call for partners", volunteers: "Call for volunteers" },
-    until: "until", profile: "Shared profile", rsvp: "New RSVP", anEvent: "to an event",
-    neighbour: "New neighbour",
-    relations: { "follows us": "follows us", "we follow": "we follow them" },
-    seatsLeft: (n) => (n === 0 ? "Full" : n === 1 ? "1 seat left" : `${n} seats left`),
-    going: (n) => (n === 1 ? "1 participant" : `${n} participants`),
-  },
-};
+// The words come from the server's catalogues, in the language the page was rendered in: the
+// space's choice (?lang=en), never the browser's. French by default.
+const lang = document.documentElement.lang === "en" ? "en" : "fr";
 const params = new URLSearchParams(location.search);
-const lang = (params.get("lang") || "fr").toLowerCase().startsWith("en") ? "en" : "fr";
 params.delete("lang");
-const t = TEXT[lang];
-document.documentElement.lang = lang;
-for (const [id, key] of [["heading", "heading"], ["empty-title", "emptyTitle"],
-                         ["empty-hint", "emptyHint"]]) {
-  document.getElementById(id).textContent = t[key];
-}
+const words = JSON.parse(document.getElementById("wall-texts").textContent);
+const t = {
+  ...words,
+  seatsLeft: (n) => (n === 0 ? words.full
+    : (n === 1 ? words.seatOne : words.seatsMany).replace("{n}", String(n))),
+  going: (n) => (n === 1 ? words.goingOne : words.goingMany).replace("{n}", String(n)),
+};
 const wall = document.getElementById("wall");
 const status = document.getElementById("status");
 const clock = document.getElementById("clock");

@@ -123,8 +123,9 @@ def render(
     *,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> web.Response:
-    language = i18n.language_of(request)
+    language = language or i18n.language_of(request)
     context = page_context(request, language) | dict(values)
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
     response.headers.update(SECURITY_HEADERS)
