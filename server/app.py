@@ -46,6 +46,17 @@ from server.routes.request_guard import refuse_bad_input
 from server.routes.unavailable import database_unavailable
 from server.services import open_services
 from server.urls import NodeUrls
+from server.web import auth, members, rendering
+from server.web import calls as web_calls
+from server.web import events as web_events
+from server.web import home as web_home
+from server.web import joining as web_joining
+from server.web import neighbours as web_neighbours
+from server.web import people as web_people
+from server.web import place as web_place
+from server.web import profile as web_profile
+from server.web.page_cache import PAGE_CACHE, PageCache, cached_pages, forget_pages_on_news
+from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
 # Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
@@ -87,6 +98,8 @@ def create_app(settings: Settings) -> web.Application:
             inbox_rate_limiter(settings),
             refuse_bad_input,
             *authorized_fetch_middlewares(settings),
+            web_sessions,
+            cached_pages,
         ],
     )
     quiet_client_faults()
@@ -95,10 +108,12 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app[OUTAGE] = DatabaseOutage()
+    app[PAGE_CACHE] = PageCache()
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(workers_context)
     app.cleanup_ctx.append(live_context)
     app.on_shutdown.append(close_streams)
+    rendering.setup(app)
     for routes in (
         health,
         wellknown,
@@ -115,6 +130,16 @@ def create_app(settings: Settings) -> web.Application:
         stream,
         pages,
         places_page,
+        auth,
+        members,
+        web_events,
+        web_neighbours,
+        web_home,
+        web_place,
+        web_joining,
+        web_profile,
+        web_people,
+        web_calls,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)
@@ -131,6 +156,7 @@ async def live_context(app: web.Application) -> AsyncIterator[None]:
     """This process's share of the live stream: one LISTEN, fanned out to its SSE clients."""
     hub = LiveHub(app[SERVICES].pool, on_listening=app[OUTAGE].ended)
     app[LIVE] = hub
+    forget_pages_on_news(hub, app[PAGE_CACHE])
     stop = asyncio.Event()
     task = asyncio.create_task(hub.run(stop), name="live-stream")
     yield

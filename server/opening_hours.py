@@ -117,3 +117,24 @@ def is_open(
         return True
     yesterday = today - timedelta(days=1)
     return _open_on(_spans_of(yesterday, weekly, exceptions), moment, after_midnight=True)
+
+
+def next_opening(
+    at: datetime,
+    timezone: str | None,
+    weekly: list[dict[str, Any]],
+    exceptions: list[dict[str, Any]] | None = None,
+    days_ahead: int = 14,
+) -> datetime | None:
+    """When the place next opens after `at` (aware, in its zone), within `days_ahead` days."""
+    zone = zone_of(timezone)
+    if zone is None or at.tzinfo is None:
+        return None
+    local = at.astimezone(zone)
+    for offset in range(days_ahead + 1):
+        day = local.date() + timedelta(days=offset)
+        for opens, _closes in sorted(_spans_of(day, weekly, exceptions or [])):
+            moment = datetime.combine(day, opens, tzinfo=zone)
+            if moment > local:
+                return moment
+    return None

@@ -5,9 +5,9 @@ shown as entities."""
 from __future__ import annotations
 
 import json
-from html import escape
 
 from icalendar import Calendar
+from markupsafe import escape
 
 from tests.hostile import (
     EVIL,
@@ -66,7 +66,7 @@ async def test_an_escaped_neighbour_name_is_its_characters_everywhere(
     status, _, body = await fetch(node, "/agenda")
     assert status == 200
     page = body.decode()
-    assert escape(NAME) in page  # Café &quot;A&quot; &amp; &lt;B&gt;
+    assert escape(NAME) in page  # Café &#34;A&#34; &amp; &lt;B&gt; (markupsafe)
     assert "<B>" not in page
     assert "&amp;quot;" not in page
     assert "&amp;eacute;" not in page

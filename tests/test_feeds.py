@@ -154,8 +154,7 @@ async def test_the_agenda_page_is_bilingual_and_escaped(network: LoopbackNetwork
     status, kind, body = await fetch(florac, "/agenda?q=%3Cscript%3E")
     assert (status, kind) == (200, "text/html")
     page = body.decode()
-    assert "Agenda du réseau" in page
-    assert "Network agenda" in page
+    assert "Agenda du réseau" in page  # French by default
     assert "<script>" not in page
     assert "&lt;script&gt;" in page
     status, _, body = await fetch(florac, "/agenda?tag=fablab")
@@ -168,4 +167,8 @@ async def test_the_agenda_page_is_bilingual_and_escaped(network: LoopbackNetwork
     assert "1 < 2" not in body.decode()
     status, _, body = await fetch(florac, "/agenda?km=3")
     assert status == 422
+    assert "Filtre invalide" in body.decode()
+    status, _, body = await fetch(florac, "/agenda?km=3&lang=en")
+    assert status == 422
     assert "Invalid filter" in body.decode()
+    assert "Network agenda" in body.decode()

@@ -159,10 +159,31 @@ async def test_the_wall_page_reads_the_stream_in_both_languages(network: Loopbac
         assert response.content_type == "text/html"
         assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
         page = await response.text()
-    assert "new EventSource(`/api/v1/stream?${query}`)" in page
+        assert '<script src="/static/wall.js">' in page
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{mende.port}/static/wall.js") as response,
+    ):
+        assert response.content_type == "text/javascript"
+        script = await response.text()
+    assert "new EventSource(`/api/v1/stream?${query}`)" in script
     assert "La vie du réseau" in page
-    assert "Life of the network" in page
-    assert "innerHTML" not in page, "remote text must only ever be set as text"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"http://127.0.0.1:{mende.port}/wall?lang=en", headers={"Accept-Language": "fr"}
+        ) as response,
+    ):
+        assert "Life of the network" in await response.text()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"http://127.0.0.1:{mende.port}/wall", headers={"Accept-Language": "en"}
+        ) as response,
+    ):
+        # The screen's language is the space's choice, not the kiosk browser's.
+        assert "La vie du réseau" in await response.text()
+    assert "innerHTML" not in script, "remote text must only ever be set as text"
 
 
 async def test_an_event_shows_on_both_walls_marked_local_or_network(

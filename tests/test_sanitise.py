@@ -134,13 +134,13 @@ async def test_odd_names_stay_characters_and_every_writer_escapes_them(
     assert (status, kind) == (200, "text/html")
     page = body.decode()
     assert "<soudure>" not in page
-    assert "Atelier &lt;soudure&gt; &amp; &quot;code&quot;" in page
+    assert "Atelier &lt;soudure&gt; &amp; &#34;code&#34;" in page
     assert "Salle &lt;3 &amp; co" in page
     assert "&amp;amp;" not in page
     status, _, body = await fetch(mende, "/agenda")
     page = body.decode()
     assert "<soudure>" not in page
-    assert "Atelier &lt;soudure&gt; &amp; &quot;code&quot;" in page
+    assert "Atelier &lt;soudure&gt; &amp; &#34;code&#34;" in page
     assert "A&amp;B" in page
 
     # iCalendar and Atom hold the characters once parsed back.
@@ -166,7 +166,7 @@ async def test_odd_names_stay_characters_and_every_writer_escapes_them(
     assert one_event_summary(body, shared["ap_id"]) == SHARED_NAME
     status, _, body = await fetch(florac, "/agenda")
     page = body.decode()
-    assert "Café &amp; co : 1 &lt; 2 &gt; 0, &quot;L&#x27;atelier&quot;" in page
+    assert "Café &amp; co : 1 &lt; 2 &gt; 0, &#34;L&#39;atelier&#34;" in page
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
-"""The Event document of one of our events (FEP-8a8e plus the keys Mobilizon reads), its
-Tombstone, and the small page a browser gets instead."""
+"""The Event document of one of our events (FEP-8a8e plus the keys Mobilizon reads)
+and its Tombstone."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,53 +78,4 @@ def tombstone(
     return to_json(
         Tombstone(id=ap_id, former_type="Event", deleted=deleted or datetime.now(UTC)),
         with_context=with_context,
-    )
-
-
-PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{name}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><article>
-<h1>{name}</h1>
-<p><span lang="fr">Quand</span> / <span lang="en">When</span>:
-<time datetime="{start}">{start_text}</time>{end}</p>
-{status}{where}<div>{content}</div>
-<p><span lang="fr">Participants</span> / <span lang="en">Participants</span>: {count}{seats}</p>
-</article></main></body></html>
-"""
-
-
-def event_page(event: StoredEvent) -> str:
-    fields = event.fields
-    start = local_time(fields.start_time, fields.timezone)
-    when = start.strftime("%Y-%m-%d %H:%M ") + (fields.timezone or "UTC")
-    end = (
-        ""
-        if fields.end_time is None
-        else f" &rarr; {escape(local_time(fields.end_time, fields.timezone).isoformat())}"
-    )
-    places = [escape(str(item.get("name") or item.get("url") or "")) for item in fields.location]
-    where = (
-        f"<p><span lang='fr'>Où</span> / <span lang='en'>Where</span>: {', '.join(places)}</p>"
-        if places
-        else ""
-    )
-    status = (
-        "<p><strong lang='fr'>Annulé</strong> / <strong lang='en'>Cancelled</strong></p>"
-        if fields.status == "CANCELLED"
-        else ""
-    )
-    remaining = event.remaining
-    seats = "" if remaining is None else f" ({remaining} places / seats left)"
-    return PAGE.format(
-        name=escape(fields.name),
-        start=escape(start.isoformat()),
-        start_text=escape(when),
-        end=end,
-        status=status,
-        where=where,
-        # Sanitised with nh3 before it was stored.
-        content=fields.content,
-        count=fields.participant_count,
-        seats=seats,
     )

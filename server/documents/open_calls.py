@@ -1,4 +1,4 @@
-"""Open call documents: the AS2 `Page` with our call terms, its Tombstone, and its web page.
+"""Open call documents: the AS2 `Page` with our call terms, and its Tombstone.
 
 Mastodon turns a Page into a post of `<h2>name</h2>`, `summary` and a link to `url`, ignoring
 `content` (mastodon/mastodon app/lib/activitypub/parser/status_parser.rb, `processed_text`), so
@@ -100,49 +100,3 @@ def tombstone_document(call: StoredCall) -> dict[str, Any]:
         "formerType": FORMER_TYPE,
         "deleted": deleted.isoformat().replace("+00:00", "Z"),
     }
-
-
-PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><article>
-<p>{kind}</p><h1>{title}</h1>
-<dl>
-<dt>Statut / Status</dt><dd>{status}</dd>
-{details}
-</dl>
-<section>{content}</section>
-{documents}
-</article></main></body></html>
-"""
-
-
-def call_page(call: StoredCall) -> str:
-    """A small bilingual page for browsers, and the `url` that Mastodon links to."""
-    fields = call.fields
-    rows = [
-        ("Date limite / Deadline", fields.deadline.isoformat() if fields.deadline else None),
-        ("Compétences recherchées / Skills wanted", ", ".join(fields.skills_wanted) or None),
-        ("Territoire / Territory", fields.territory),
-        ("Contact", fields.contact),
-    ]
-    details = "\n".join(
-        f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in rows if value
-    )
-    documents = ""
-    if fields.documents:
-        items = "".join(
-            f'<li><a href="{escape(item["url"])}" rel="nofollow noopener">'
-            f"{escape(item['name'])}</a></li>"
-            for item in fields.documents
-        )
-        documents = f"<section><h2>Documents</h2><ul>{items}</ul></section>"
-    return PAGE.format(
-        kind=escape(kind_label(fields.kind)),
-        title=escape(fields.title),
-        status=escape(status_label(fields.status)),
-        details=details,
-        # Already safe: built from escaped text (ours) or cleaned with nh3 (received).
-        content=fields.content_html,
-        documents=documents,
-    )

@@ -42,3 +42,21 @@ async def create_account(
 async def all_accounts(pool: asyncpg.Pool) -> list[Account]:
     async with pool.acquire() as connection:
         return await accounts.list_accounts(connection)
+
+
+async def change_role(pool: asyncpg.Pool, account_id: int, role: str) -> Account | None:
+    """Give the account another role; the node always keeps one administrator."""
+    async with pool.acquire() as connection, connection.transaction():
+        # One change of roles at a time: two demotions at once cannot leave no administrator.
+        await connection.execute("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
+        account = await accounts.find_account_by_id(connection, account_id)
+        if account is None:
+            return None
+        if (
+            account.role == "administrator"
+            and role != "administrator"
+            and await accounts.count_role(connection, "administrator") <= 1
+        ):
+            raise AccountError("role", "the last administrator keeps their role")
+        await accounts.set_role(connection, account_id, role)
+    return Account(account.id, account.username, account.email, role)

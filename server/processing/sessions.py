@@ -22,16 +22,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def log_in(
-    pool: asyncpg.Pool, username: str, password: str
-) -> tuple[str, datetime, Account] | None:
+async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Account | None:
+    """The account whose password this is: the one check of the API's and the pages' sign-in."""
     async with pool.acquire() as connection:
         found = await accounts.password_hash_of(connection, username)
     if found is None:
         password_matches(_DECOY_HASH, password)
         return None
     account, stored_hash = found
-    if not password_matches(stored_hash, password):
+    return account if password_matches(stored_hash, password) else None
+
+
+async def log_in(
+    pool: asyncpg.Pool, username: str, password: str
+) -> tuple[str, datetime, Account] | None:
+    account = await authenticate(pool, username, password)
+    if account is None:
         return None
     token = secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + TOKEN_LIFETIME

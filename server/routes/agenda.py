@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDict, MultiMapping
 from pydantic import ValidationError
 
 from schemas.api_agenda import AgendaEventOut, AgendaPage, AgendaQuery, cursor_of
 from server.appkeys import SERVICES, URLS
-from server.documents.agenda_page import agenda_page
+from server.documents.agenda_page import agenda_values
 from server.documents.calendar import calendar
 from server.documents.feeds import agenda_feed, calls_feed
 from server.routes.api_events import event_out, refuse_if_deleted
@@ -21,6 +23,7 @@ from server.routes.events import gone, local_event
 from server.storage import agenda, open_calls
 from server.storage.agenda import AgendaFilter, AgendaItem, Near
 from server.storage.events import DeletedEvent
+from server.web.rendering import ONWARD_FORMS, render
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_LIMIT = 200
@@ -32,6 +35,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     # Before /events/{token} (registered by routes.events): `x.ics` would be taken for a token.
     router.add_get("/events/{token}.ics", local_event_ics)
     router.add_get("/agenda", page)
+    router.add_get("/embed/agenda", embedded)
     router.add_get("/agenda.ics", agenda_ics)
     router.add_get("/agenda.atom", agenda_atom)
     router.add_get("/calls.atom", calls_atom)
@@ -39,9 +43,13 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 def parse_query(request: web.Request) -> AgendaQuery:
     """The query string as an AgendaQuery, or a 422 naming each bad parameter."""
+    return parse_params(request.query)
+
+
+def parse_params(params: MultiMapping[str]) -> AgendaQuery:
     raw: dict[str, Any] = {}
-    for key in request.query:
-        values = request.query.getall(key)
+    for key in params:
+        values = params.getall(key)
         if key == "tag":
             raw[key] = values
         elif len(values) > 1:
@@ -199,14 +207,32 @@ async def calls_atom(request: web.Request) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    shown = {key: request.query.get(key, "") for key in request.query}
-    if "tag" in request.query:
-        shown["tag"] = ",".join(request.query.getall("tag"))
+    params = MultiDict((key, value) for key, value in request.query.items() if key != "lang")
+    shown = {key: params.get(key, "") for key in params}
+    if "tag" in params:
+        shown["tag"] = ",".join(params.getall("tag"))
     try:
-        query = parse_query(request)
+        query = parse_params(params)
     except ApiFailure as failure:
-        text = failure.text or ""
-        html = agenda_page([], shown, None, error=f"Filtre invalide / Invalid filter: {text}")
-        return web.Response(text=html, status=422, content_type="text/html")
+        problems = json.loads(failure.text or "{}").get("fields", {})
+        error = "; ".join(f"{name}: {message}" for name, message in problems.items())
+        values = agenda_values([], shown, None, error=error or "?")
+        return render(request, "agenda.html", values, status=422)
     items, following = await agenda_page_of(request, filter_of(query))
-    return web.Response(text=agenda_page(items, shown, following), content_type="text/html")
+    return render(request, "agenda.html", agenda_values(items, shown, following))
+
+
+# Any site may frame the embeddable agenda: it shows public events and takes no input.
+EMBEDDABLE = {
+    "Content-Security-Policy": ONWARD_FORMS.replace("frame-ancestors 'none'", "frame-ancestors *")
+}
+
+
+async def embedded(request: web.Request) -> web.Response:
+    """The agenda for an iframe on a place's own website: the same filters, no page around it."""
+    params = MultiDict((key, value) for key, value in request.query.items() if key != "lang")
+    query = parse_params(params)
+    items, _ = await agenda_page_of(request, filter_of(query))
+    full = "/agenda" + (f"?{request.query_string}" if request.query_string else "")
+    values = {"items": items, "full": request.app[URLS].base + full}
+    return render(request, "embed_agenda.html", values, headers=EMBEDDABLE)

@@ -96,6 +96,13 @@ class ApiRegistry:
 
         return register
 
+    def roles_for(self, method: str, path: str) -> tuple[str, ...] | None:
+        """The roles the API requires for an action; the pages doing it require the same."""
+        for api_route in self.routes:
+            if (api_route.method, api_route.path) == (method, path):
+                return api_route.roles
+        raise LookupError(f"no API route {method} {path}")
+
     def add_routes(self, router: web.UrlDispatcher) -> None:
         for api_route in self.routes:
             router.add_route(api_route.method, api_route.path, guarded(api_route))

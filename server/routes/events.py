@@ -6,12 +6,13 @@ from aiohttp import web
 
 from server.appkeys import SERVICES, URLS
 from server.documents.collections import PAGE_SIZE, collection, collection_page
-from server.documents.events import event_document, event_page, participants_url, tombstone
+from server.documents.events import event_document, participants_url, tombstone
 from server.routes.collections import page_number
 from server.routes.negotiation import activity_json, wants_activitypub
 from server.storage import events, participants
 from server.storage.events import DeletedEvent, StoredEvent
 from server.storage.local_actors import PLACE
+from server.web.rendering import ONWARD_FORMS, render
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -49,9 +50,20 @@ async def event(request: web.Request) -> web.Response:
         return gone(request, found)
     if wants_activitypub(request):
         return activity_json(event_document(found, request.app[URLS].followers(PLACE)))
-    return web.Response(
-        text=event_page(found), content_type="text/html", headers={"Vary": "Accept"}
-    )
+    headers = {"Vary": "Accept", "Content-Security-Policy": ONWARD_FORMS}
+    return render(request, "event.html", event_values(found), headers=headers)
+
+
+def event_values(found: StoredEvent, **more: object) -> dict[str, object]:
+    """What the event's page shows; `more` adds a form's values and errors."""
+    places = [
+        str(item.get("name") or item.get("url") or "")
+        for item in found.fields.location
+        if item.get("name") or item.get("url")
+    ]
+    path = f"/events/{found.token}"
+    values = {"event": found, "places": places, "ics": f"{path}.ics", "path": path}
+    return values | {"values": {}, "errors": {}} | more
 
 
 async def event_participants(request: web.Request) -> web.Response:

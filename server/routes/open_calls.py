@@ -6,9 +6,11 @@ from aiohttp import web
 
 from schemas.context import emitted_context
 from server.appkeys import SERVICES, URLS
-from server.documents.open_calls import call_document, call_page, tombstone_document
+from server.documents.open_calls import call_document, tombstone_document
 from server.routes.negotiation import activity_json, wants_activitypub
 from server.storage.open_calls import find_by_token
+from server.storage.place_profile import load_profile
+from server.web.rendering import render
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -19,6 +21,7 @@ async def open_call(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     async with request.app[SERVICES].pool.acquire() as connection:
         call = await find_by_token(connection, token)
+        profile = await load_profile(connection)
     if call is None:
         raise web.HTTPNotFound(text="no such open call")
     if call.deleted_at is not None:
@@ -30,4 +33,5 @@ async def open_call(request: web.Request) -> web.Response:
         return activity_json(
             {"@context": emitted_context(), **call_document(request.app[URLS], call)}
         )
-    return web.Response(text=call_page(call), content_type="text/html", headers={"Vary": "Accept"})
+    values = {"call": call, "timezone": (profile or {}).get("timezone")}
+    return render(request, "call.html", values, headers={"Vary": "Accept"})

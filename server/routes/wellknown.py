@@ -10,6 +10,7 @@ from aiohttp import web
 
 from federation.hosts import canonical_host
 from server.appkeys import SERVICES, SETTINGS, URLS
+from server.processing.remote_interaction import SUBSCRIBE_REL
 from server.storage import local_actors, statistics
 from server.storage.local_actors import APPLICATION
 
@@ -56,6 +57,8 @@ async def webfinger(request: web.Request) -> web.Response:
         "links": [
             {"rel": "self", "type": "application/activity+json", "href": uri},
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": uri},
+            # Where a visitor of another server is sent to join or follow from here (as Mastodon).
+            {"rel": SUBSCRIBE_REL, "template": f"{urls.base}/interact?uri={{uri}}"},
         ],
     }
     return web.json_response(

@@ -72,3 +72,14 @@ async def delete_account(connection: DbConnection, account_id: int) -> bool:
 async def count_role(connection: DbConnection, role: str) -> int:
     count: int = await connection.fetchval("SELECT count(*) FROM accounts WHERE role = $1", role)
     return count
+
+
+async def find_account_by_id(connection: DbConnection, account_id: int) -> Account | None:
+    row = await connection.fetchrow(
+        "SELECT id, username, email, role FROM accounts WHERE id = $1", account_id
+    )
+    return None if row is None else Account(**dict(row))
+
+
+async def set_role(connection: DbConnection, account_id: int, role: str) -> None:
+    await connection.execute("UPDATE accounts SET role = $2 WHERE id = $1", account_id, role)

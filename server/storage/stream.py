@@ -106,3 +106,12 @@ async def prune(connection: DbConnection, older_than: datetime, limit: int) -> i
         limit,
     )
     return int(result.rsplit(" ", 1)[-1])
+
+
+async def recent_start(connection: DbConnection, count: int) -> int:
+    """The id after which the last `count` items of the stream come (0 for all of a short one)."""
+    found: int | None = await connection.fetchval(
+        "SELECT min(id) - 1 FROM (SELECT id FROM stream_events ORDER BY id DESC LIMIT $1) last",
+        count,
+    )
+    return max(found or 0, 0)

@@ -29,3 +29,8 @@ async def account_for_token(connection: DbConnection, token_hash: str) -> Accoun
         token_hash,
     )
     return None if row is None else Account(**dict(row))
+
+
+async def delete_tokens_of(connection: DbConnection, account_id: int) -> None:
+    """A password change ends the API tokens given for the old one."""
+    await connection.execute("DELETE FROM api_tokens WHERE account_id = $1", account_id)

@@ -1,0 +1,73 @@
+"""What the dashboard shows as needing attention: followers waiting for an answer, new
+participants in our events, our open calls near their deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.database import DbConnection
+
+RECENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class NewParticipant:
+    event_id: int
+    event_name: str
+    participant: str
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class CallDue:
+    uri: str
+    title: str
+    deadline: datetime
+
+
+async def pending_followers(connection: DbConnection, place_uri: str) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT follower FROM follows WHERE followed = $1 AND state = 'pending' "
+        "ORDER BY created_at",
+        place_uri,
+    )
+    return [row["follower"] for row in rows]
+
+
+async def new_participants(connection: DbConnection, limit: int = 20) -> list[NewParticipant]:
+    rows = await connection.fetch(
+        """
+        SELECT e.id AS event_id, e.name AS event_name, p.participant, p.created_at AS joined_at
+        FROM event_participants p JOIN events e ON e.id = p.event_id
+        WHERE e.local AND p.state = 'accepted'
+            AND p.created_at > now() - make_interval(days => $1)
+        ORDER BY p.created_at DESC LIMIT $2
+        """,
+        RECENT_DAYS,
+        limit,
+    )
+    return [NewParticipant(**dict(row)) for row in rows]
+
+
+async def calls_due(connection: DbConnection) -> list[CallDue]:
+    rows = await connection.fetch(
+        """
+        SELECT uri, title, deadline FROM open_calls
+        WHERE local AND deleted_at IS NULL AND status = 'open'
+            AND deadline BETWEEN now() AND now() + make_interval(days => $1)
+        ORDER BY deadline
+        """,
+        RECENT_DAYS,
+    )
+    return [CallDue(**dict(row)) for row in rows]
+
+
+async def participants_of(connection: DbConnection, event_id: int) -> list[str]:
+    """Everyone accepted in one of our events (for its animateurs; the public list is shorter)."""
+    rows = await connection.fetch(
+        "SELECT participant FROM event_participants WHERE event_id = $1 AND state = 'accepted' "
+        "ORDER BY created_at",
+        event_id,
+    )
+    return [row["participant"] for row in rows]

@@ -1,0 +1,217 @@
+"""The animateur's events: list, create, edit, cancel, delete, through the API's own processing
+(server/processing/events) and validation (EventIn), with the same roles."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import nh3
+from aiohttp import web
+from pydantic import ValidationError
+
+from schemas.api_events import EventIn
+from server.appkeys import SERVICES
+from server.processing import events as event_processing
+from server.storage import events
+from server.storage.attention import participants_of
+from server.storage.events import StoredEvent
+from server.storage.place_profile import load_profile
+from server.web import i18n
+from server.web.forms import N_
+from server.web.rendering import render
+from server.web.sessions import account_for_action, posted_form, redirect
+
+CREATE = ("POST", "/api/v1/events")
+EDIT = ("PATCH", "/api/v1/events/{id}")
+CANCEL = ("POST", "/api/v1/events/{id}/cancel")
+DELETE = ("DELETE", "/api/v1/events/{id}")
+FORM_FIELDS = (
+    "name", "content", "start_time", "end_time", "timezone", "place", "online_url",
+    "category", "tags", "join_mode", "maximum_attendee_capacity",
+)  # fmt: skip
+MESSAGES = {
+    "name": N_("Give the event a name (300 characters at most)."),
+    "start_time": N_("A date and time, like 2030-06-21T18:30."),
+    "end_time": N_("A date and time after the start."),
+    "timezone": N_("A time zone like Europe/Paris."),
+    "online_url": N_("An address starting with https://"),
+    "tags": N_("Tags are single words of letters, digits or _, separated by commas."),
+    "maximum_attendee_capacity": N_("A whole number of seats, at least 1; or nothing."),
+    "place": N_("The name of the room or place (300 characters at most)."),
+}
+INVALID = N_("This value is not valid.")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/manage/events", events_page)
+    router.add_get("/manage/events/new", new_event_page)
+    router.add_post("/manage/events/new", create_event)
+    router.add_get("/manage/events/{id:\\d{1,18}}", edit_event_page)
+    router.add_post("/manage/events/{id:\\d{1,18}}", edit_event)
+    router.add_post("/manage/events/{id:\\d{1,18}}/cancel", cancel_event)
+    router.add_post("/manage/events/{id:\\d{1,18}}/delete", delete_event)
+
+
+def text_of(content: str) -> str:
+    """The stored (sanitised) HTML as the text an animateur edits."""
+    spaced = re.sub(r"</p>\s*|<br\s*/?>", "\n\n", content)
+    return html.unescape(nh3.clean(spaced, tags=set())).strip()
+
+
+def html_of(text: str) -> str:
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+    return "".join(f"<p>{html.escape(part)}</p>" for part in paragraphs)
+
+
+def form_values(event: StoredEvent) -> dict[str, str]:
+    data = event_processing.input_of(event)
+    zone = data["timezone"]
+    start = event.fields.start_time.astimezone(i18n.zone(zone))
+    end = event.fields.end_time
+    return {
+        "name": data["name"],
+        "content": text_of(data["content"]),
+        "start_time": start.strftime("%Y-%m-%dT%H:%M"),
+        "end_time": "" if end is None else end.astimezone(start.tzinfo).strftime("%Y-%m-%dT%H:%M"),
+        "timezone": zone,
+        "place": (data["place"] or {}).get("name", ""),
+        "online_url": data["online_url"] or "",
+        "category": data["category"] or "",
+        "tags": ", ".join(data["tags"]),
+        "join_mode": data["join_mode"],
+        "maximum_attendee_capacity": str(data["maximum_attendee_capacity"] or ""),
+    }
+
+
+def raw_input(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
+    """The form as the API's EventIn input, merged onto what the event already holds."""
+    value = {name: form.get(name, "").strip() for name in FORM_FIELDS}
+    place = base.get("place")
+    if value["place"] and (place is None or place.get("name") != value["place"]):
+        place = {"name": value["place"]}
+    elif not value["place"]:
+        place = None
+    capacity: Any = value["maximum_attendee_capacity"] or None
+    return base | {
+        "name": value["name"],
+        "content": html_of(form.get("content", "")),
+        "start_time": value["start_time"],
+        "end_time": value["end_time"] or None,
+        "timezone": value["timezone"],
+        "place": place,
+        "online_url": value["online_url"] or None,
+        "category": value["category"] or None,
+        "tags": [tag for tag in re.split(r"[,\s]+", value["tags"]) if tag],
+        "join_mode": value["join_mode"] or "free",
+        "maximum_attendee_capacity": capacity,
+    }
+
+
+def checked(raw: dict[str, Any]) -> tuple[EventIn | None, dict[str, str]]:
+    try:
+        return EventIn.model_validate(raw), {}
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for problem in error.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else "end_time"
+            errors.setdefault(name, MESSAGES.get(name, INVALID))
+        return None, errors
+
+
+async def place_zone(request: web.Request) -> str:
+    async with request.app[SERVICES].pool.acquire() as connection:
+        profile = await load_profile(connection)
+    zone = (profile or {}).get("timezone")
+    return zone if isinstance(zone, str) and zone else "Europe/Paris"
+
+
+async def our_event(request: web.Request) -> StoredEvent:
+    async with request.app[SERVICES].pool.acquire() as connection:
+        found = await events.find_by_id(connection, int(request.match_info["id"]))
+    if found is None or not found.local:
+        raise web.HTTPNotFound(text="no such event of this place")
+    return found
+
+
+async def events_page(request: web.Request) -> web.Response:
+    account_for_action(request, *CREATE)
+    async with request.app[SERVICES].pool.acquire() as connection:
+        ours = [event for event in await events.list_events(connection) if event.local]
+    return render(request, "manage_events.html", {"events": ours})
+
+
+def form_page(
+    request: web.Request,
+    event: StoredEvent | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    participants: list[str] | None = None,
+) -> web.Response:
+    shown = {"event": event, "values": values, "errors": errors, "participants": participants}
+    return render(request, "event_form.html", shown, status=status)
+
+
+async def new_event_page(request: web.Request) -> web.Response:
+    account_for_action(request, *CREATE)
+    values = {"timezone": await place_zone(request), "join_mode": "free"}
+    return form_page(request, None, values, {})
+
+
+async def create_event(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *CREATE)
+    form = await posted_form(request)
+    body, errors = checked(raw_input(form, {}))
+    if body is None:
+        return form_page(request, None, form, errors, status=422)
+    services = request.app[SERVICES]
+    await event_processing.create_event(
+        services.pool, services.urls, event_processing.fields_from_input(body)
+    )
+    raise redirect(request, "/manage/events", "event-published")
+
+
+async def edit_event_page(request: web.Request) -> web.Response:
+    account_for_action(request, *EDIT)
+    event = await our_event(request)
+    async with request.app[SERVICES].pool.acquire() as connection:
+        participants = await participants_of(connection, event.id)
+    return form_page(request, event, form_values(event), {}, participants=participants)
+
+
+async def edit_event(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *EDIT)
+    event = await our_event(request)
+    form = await posted_form(request)
+    body, errors = checked(raw_input(form, event_processing.input_of(event)))
+    if body is None:
+        return form_page(request, event, form, errors, status=422)
+    services = request.app[SERVICES]
+    await event_processing.edit_event(
+        services.pool, services.urls, event.id, event_processing.fields_from_input(body)
+    )
+    raise redirect(request, "/manage/events", "event-changed")
+
+
+async def cancel_event(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *CANCEL)
+    event = await our_event(request)
+    await posted_form(request)
+    body, _ = checked(event_processing.input_of(event) | {"status": "CANCELLED"})
+    if body is not None:
+        services = request.app[SERVICES]
+        await event_processing.edit_event(
+            services.pool, services.urls, event.id, event_processing.fields_from_input(body)
+        )
+    raise redirect(request, "/manage/events", "event-cancelled")
+
+
+async def delete_event(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *DELETE)
+    event = await our_event(request)
+    await posted_form(request)
+    services = request.app[SERVICES]
+    await event_processing.delete_event(services.pool, services.urls, event)
+    raise redirect(request, "/manage/events", "event-deleted")

@@ -1,0 +1,101 @@
+"""The place's neighbours: follow by handle or address or from the directory's suggestions,
+unfollow, and the state of each relation both ways. The API's processing and roles."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiohttp import web
+
+from schemas.api_directory import PlacesQuery
+from server.appkeys import SERVICES, URLS
+from server.processing.directory import search_places
+from server.processing.neighbours import (
+    NeighbourError,
+    follow_neighbour,
+    list_neighbours,
+    unfollow_neighbour,
+)
+from server.storage.local_actors import PLACE
+from server.web.forms import N_
+from server.web.rendering import render
+from server.web.sessions import account_for_action, posted_form, redirect
+
+LIST = ("GET", "/api/v1/neighbours")
+FOLLOW = ("POST", "/api/v1/neighbours")
+UNFOLLOW = ("DELETE", "/api/v1/neighbours")
+STATES = {
+    "pending": N_("asked, waiting for an answer"),
+    "accepted": N_("accepted"),
+    "rejected": N_("refused"),
+}
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/manage/neighbours", neighbours_page)
+    router.add_post("/manage/neighbours/follow", follow)
+    router.add_post("/manage/neighbours/unfollow", unfollow)
+
+
+async def page(
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> web.Response:
+    services = request.app[SERVICES]
+    found = await list_neighbours(services.pool, services.node)
+    async with services.pool.acquire() as connection:
+        places = await search_places(
+            connection, request.app[URLS], PlacesQuery.model_validate({"suggestions": True})
+        )
+    followed = {neighbour.uri for neighbour in found if neighbour.we_follow}
+    suggested = [p for p in places if p.suggested and p.id not in followed]
+    shown = {
+        "neighbours": found,
+        "suggestions": suggested,
+        "states": STATES,
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "neighbours.html", shown, status=status)
+
+
+async def neighbours_page(request: web.Request) -> web.Response:
+    account_for_action(request, *LIST)
+    return await page(request, {}, {})
+
+
+async def follow(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *FOLLOW)
+    form = await posted_form(request)
+    target = form.get("target", "").strip()
+    services = request.app[SERVICES]
+    try:
+        await follow_neighbour(
+            services.pool,
+            services.node,
+            services.actors,
+            services.fetcher,
+            target,
+            services.settings.development,
+            PLACE,
+        )
+    except NeighbourError:
+        message = N_("No place answers at this handle or address.")
+        return await page(request, {"target": target}, {"target": message}, status=422)
+    raise redirect(request, "/manage/neighbours", "follow-asked")
+
+
+async def unfollow(request: web.Request) -> web.StreamResponse:
+    account_for_action(request, *UNFOLLOW)
+    form = await posted_form(request)
+    services = request.app[SERVICES]
+    # Already not followed: the page shows the relations as they are.
+    with suppress(NeighbourError):
+        await unfollow_neighbour(
+            services.pool,
+            services.node,
+            services.fetcher,
+            form.get("target", "").strip(),
+            services.settings.development,
+            PLACE,
+        )
+    raise redirect(request, "/manage/neighbours", "unfollowed")

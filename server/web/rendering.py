@@ -1,0 +1,145 @@
+"""Rendering a page: the Jinja2 environment (autoescaped), the request's language, the headers.
+
+Every page goes through `render`, so each one gets the same language choice, the same security
+headers and the values the base layout needs (the account signed in, the CSRF token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from babel.dates import get_day_names
+
+from server.web import i18n
+from server.web.flashes import FLASHES
+from server.web.forms import KIND_NAMES, SERVICE_NAMES
+
+# A year: the language switch is a lasting choice.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+FLASH_COOKIE = "maillage_flash"
+# Our own stylesheet and scripts only; no inline script, nothing from another site.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+# A form sending the visitor on to their own server (joining from elsewhere) is followed by a
+# redirection to that server, which `form-action` also governs.
+ONWARD_FORMS = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "form-action 'self'", "form-action 'self' https: http:"
+)
+# Values a page may add to the context of every page (the account, the CSRF token...).
+ContextHook = Callable[[web.Request], Mapping[str, Any]]
+CONTEXT_HOOKS: list[ContextHook] = []
+
+
+def setup(app: web.Application) -> None:
+    environment = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("server", "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Placeholders: each render passes the request's own translations in its context.
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+
+def switch_url(request: web.Request, language: str) -> str:
+    """This same page in another language (the query kept, `lang` replaced)."""
+    kept = [(key, value) for key, value in request.query.items() if key != "lang"]
+    return request.path + "?" + urlencode([*kept, ("lang", language)])
+
+
+def page_context(request: web.Request, language: str) -> dict[str, Any]:
+    translations = i18n.TRANSLATIONS[language]
+
+    def gettext(message: str, **values: Any) -> str:
+        text = translations.gettext(message)
+        return text % values if values else text
+
+    def ngettext(singular: str, plural: str, count: int, **values: Any) -> str:
+        text = translations.ngettext(singular, plural, count)
+        return text % {"num": count, **values}
+
+    def when(moment: datetime, timezone: str | None = None) -> str:
+        return i18n.format_when(moment, timezone, language)
+
+    def day(moment: datetime, timezone: str | None = None) -> str:
+        return i18n.format_day(moment, timezone, language)
+
+    def day_name(index: int) -> str:
+        """Monday is 0, as in Python and Babel."""
+        return str(get_day_names("wide", locale=language)[index])
+
+    def number(value: float, digits: int = 1) -> str:
+        return i18n.format_number(value, language, digits)
+
+    context: dict[str, Any] = {
+        "lang": language,
+        "other_languages": [
+            (code, switch_url(request, code)) for code in i18n.LANGUAGES if code != language
+        ],
+        "gettext": gettext,
+        "_": gettext,
+        "ngettext": ngettext,
+        "when": when,
+        "day": day,
+        "number": number,
+        "day_name": day_name,
+        "service_name": lambda value: (
+            gettext(SERVICE_NAMES[value]) if value in SERVICE_NAMES else value
+        ),
+        "kind_name": lambda value: gettext(KIND_NAMES[value]) if value in KIND_NAMES else value,
+        # French puts a (no-break) space before a colon.
+        "colon": "\u00a0:" if language == "fr" else ":",
+        "request_path": request.path,
+        "account": None,
+        "csrf_token": "",
+        "flashes": [],
+    }
+    flash = request.cookies.get(FLASH_COOKIE)
+    if flash in FLASHES:
+        context["flashes"] = [gettext(FLASHES[flash])]
+    for hook in CONTEXT_HOOKS:
+        context.update(hook(request))
+    return context
+
+
+def render(
+    request: web.Request,
+    template: str,
+    values: Mapping[str, Any],
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    language: str | None = None,
+) -> web.Response:
+    language = language or i18n.language_of(request)
+    context = page_context(request, language) | dict(values)
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Language"] = language
+    response.headers.update(headers or {})
+    if FLASH_COOKIE in request.cookies:
+        response.del_cookie(FLASH_COOKIE, path="/")
+    if i18n.asked_language(request) is not None:
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE,
+            language,
+            max_age=LANGUAGE_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            path="/",
+        )
+    return response
