@@ -6,8 +6,8 @@ from aiohttp import web
 
 from server.config import Settings
 from server.live import LiveHub
-from server.outage import DatabaseOutage
 from server.metrics.registry import NodeMetrics
+from server.outage import DatabaseOutage
 from server.services import NodeServices
 from server.urls import NodeUrls
 

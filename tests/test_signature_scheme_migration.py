@@ -1,4 +1,4 @@
-"""Migration 0027: a host's signature scheme is learnt, not assumed. The draft-cavage stored so far
+"""Migration 0022: a host's signature scheme is learnt, not assumed. The draft-cavage stored so far
 was only ever the column's default, so it becomes "not known yet"; a learnt rfc9421 stays."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ async def test_defaulted_schemes_become_unknown_and_learnt_ones_stay(
     try:
         known = bundled_migrations()
         ours = next(m for m in known if m.name == "signature_scheme_unknown")
-        assert ours.version == 27
+        assert ours.version == 22
         await migrate(connection, [m for m in known if m.version < ours.version])
         await connection.execute("INSERT INTO remote_hosts (host) VALUES ('defaulted.test')")
         await connection.execute(

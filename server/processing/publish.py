@@ -68,9 +68,7 @@ async def publish(
         connection, outbox_id, {url: canonical_host(url) for url in inboxes}, waits
     )
     if on_stream:
-        await live_feed.record(
-            connection, activity, place=urls.actor(PLACE), seats_only=seats_only
-        )
+        await live_feed.record(connection, activity, place=urls.actor(PLACE), seats_only=seats_only)
     return outbox_id
 
 

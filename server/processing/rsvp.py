@@ -98,12 +98,12 @@ async def admit(
     if existing is not None and existing.state == "accepted":
         # A repeated Join (or a redelivery) takes no second seat; it is answered again only
         # when our last answer is old enough to have been lost, and off the stream.
-        answer = await participants.renew_accepted(
+        again = await participants.renew_accepted(
             connection, event.id, participant, ANSWER_REPEATS_EVERY
         )
-        if answer and join is not None:
+        if again and join is not None:
             await answer_join(connection, urls, event, "accepted", join, on_stream=False)
-        return event, "repeated" if answer else "ignored"
+        return event, "repeated" if again else "ignored"
     taken = await participants.count_accepted(connection, event.id)
     reason = refusal(event, taken)
     state = "rejected" if reason else "accepted"

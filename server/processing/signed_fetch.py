@@ -40,5 +40,5 @@ async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest
     except ActorUnavailable as error:
         raise Refused(401, f"cannot obtain key {pending.key_id}: {error}") from None
     # The same verification as an inbox POST's, with one refetch of the owner on a failure.
-    verified = await verify(directory, request, key.actor_uri)
+    verified, _ = await verify(directory, request, key.actor_uri)
     return SignedFetch(key.actor_uri, verified.key_id)

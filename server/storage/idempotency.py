@@ -1,4 +1,4 @@
-"""The answers remembered for Idempotency-Key (table idempotency_keys, migration 0039)."""
+"""The answers remembered for Idempotency-Key (table idempotency_keys, migration 0025)."""
 
 from __future__ import annotations
 
