@@ -12,22 +12,25 @@ the `Retry-After` (a minute) like the attacker, which is the trade Mastodon and 
 too. State lives in the process, like the inbox limits (server/ratelimit.py): with N web
 processes an address gets N times the allowance.
 
-`attempt_login` is the one path every password login takes: the REST API's
-`POST /api/v1/auth/login` and the web sign-in page.
+`throttled` is the one path every password login takes: the REST API's
+`POST /api/v1/auth/login` (`attempt_login`) and the web sign-in page (`check_password`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import asyncpg
 
-from server.processing.sessions import log_in
+from server.processing.sessions import authenticate, log_in
 from server.ratelimit import Rate, TokenBuckets
 from server.storage.accounts import Account
 
+T = TypeVar("T")
 ACCOUNT_RATE = Rate(per_second=1 / 60, burst=10)
 ADDRESS_RATE = Rate(per_second=1 / 15, burst=30)
 # Bucket keys are bounded: a username longer than any real one is still one key.
@@ -67,13 +70,32 @@ class LoginThrottle:
             buckets.give_back(key)
 
 
+async def throttled(
+    throttle: LoginThrottle,
+    username: str,
+    address: str,
+    check: Callable[[], Awaitable[T | None]],
+) -> T | None:
+    """Run the password `check` throttled: raises `LoginThrottled` past the limits (nothing is
+    checked then); a success gives the tokens back."""
+    throttle.take(username, address)
+    result = await check()
+    if result is not None:
+        throttle.give_back(username, address)
+    return result
+
+
 async def attempt_login(
     pool: asyncpg.Pool, throttle: LoginThrottle, username: str, password: str, address: str
 ) -> tuple[str, datetime, Account] | None:
-    """Log in as `sessions.log_in` does, throttled; raises `LoginThrottled` past the limits
-    (nothing is checked then), returns None for a wrong username or password."""
-    throttle.take(username, address)
-    session = await log_in(pool, username, password)
-    if session is not None:
-        throttle.give_back(username, address)
-    return session
+    """Log in as `sessions.log_in` does (an API token), throttled; None for a wrong password."""
+    return await throttled(throttle, username, address, lambda: log_in(pool, username, password))
+
+
+async def check_password(
+    pool: asyncpg.Pool, throttle: LoginThrottle, username: str, password: str, address: str
+) -> Account | None:
+    """The web sign-in's password check (`sessions.authenticate`), throttled the same way."""
+    return await throttled(
+        throttle, username, address, lambda: authenticate(pool, username, password)
+    )

@@ -16,6 +16,7 @@ from server.login_throttle import ACCOUNT_RATE, ADDRESS_RATE, LoginThrottle, Log
 from server.passwords import hash_password
 from server.ratelimit import TokenBuckets
 from tests.network import LoopbackNetwork, NetworkNode
+from tests.web_client import WebClient
 
 RIGHT = "x" * 12  # the administrator's password on a test node
 
@@ -100,3 +101,16 @@ async def test_the_openapi_document_says_login_answers_401_and_429(
     responses = document["paths"]["/api/v1/auth/login"]["post"]["responses"]
     assert {"200", "401", "422", "429"} <= set(responses)
     assert "Retry-After" in responses["429"]["description"]
+
+
+async def test_the_sign_in_page_shares_the_apis_throttle(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    for _ in range(ACCOUNT_RATE.burst):
+        status, _, _ = await login(mende, "admin", "wrong")
+        assert status == 401
+    async with WebClient(mende) as browser:
+        await browser.get("/login")
+        status, _, page = await browser.post("/login", {"username": "admin", "password": RIGHT})
+    assert status == 429
+    assert "try again in" in page or "réessayez dans" in page

@@ -8,9 +8,9 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from schemas.api import AccountIn
-from server.appkeys import SERVICES
+from server.appkeys import SERVICES, SETTINGS
+from server.login_throttle import LoginThrottled, check_password
 from server.processing.accounts import AccountError
-from server.processing.sessions import authenticate
 from server.processing.web_sessions import (
     accept_invitation,
     change_password,
@@ -19,6 +19,7 @@ from server.processing.web_sessions import (
     invitation_for,
     open_session,
 )
+from server.ratelimit import client_address
 from server.storage.accounts import Account
 from server.web.forms import N_, ROLE_NAMES
 from server.web.rendering import render
@@ -54,19 +55,28 @@ async def login_page(request: web.Request) -> web.Response:
     return render(request, "login.html", values | {"failed": False})
 
 
-async def before_password_check(request: web.Request, username: str) -> None:
-    """The place where the login throttle (per account and per address) plugs in: the same one
-    the API's login uses once both are merged (server/login_throttle.py)."""
-
-
 async def login(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     username = form.get("username", "").strip()
     following = safe_next(form.get("next"))
-    await before_password_check(request, username)
-    account = await authenticate(request.app[SERVICES].pool, username, form.get("password", ""))
+    services = request.app[SERVICES]
+    address = client_address(request, request.app[SETTINGS].client_ip_header)
+    values = {"next": following, "values": {"username": username}, "errors": {}}
+    try:
+        # The API's login throttle (per account and per address), one rule for both.
+        account = await check_password(
+            services.pool, services.login_throttle, username, form.get("password", ""), address
+        )
+    except LoginThrottled as refused:
+        response = render(
+            request,
+            "login.html",
+            values | {"wait": refused.retry_after, "failed": False},
+            status=429,
+        )
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     if account is None:
-        values = {"next": following, "values": {"username": username}, "errors": {}}
         return render(request, "login.html", values | {"failed": True}, status=401)
     return await start_session(request, account, following, "signed-in")
 
