@@ -34,6 +34,8 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
     closed: bool = False
+    # False for a subscriber of this process that only listens (the page cache), not a screen.
+    reader: bool = True
 
 
 @dataclass
@@ -44,10 +46,17 @@ class LiveHub:
     # Called each time the hub's LISTEN is (re)established, i.e. the database answers again.
     on_listening: Callable[[], None] | None = None
 
-    def subscribe(self, matches: Callable[[StreamEvent], bool]) -> Subscriber:
-        subscriber = Subscriber(matches)
+    def subscribe(
+        self, matches: Callable[[StreamEvent], bool], *, reader: bool = True
+    ) -> Subscriber:
+        subscriber = Subscriber(matches, reader=reader)
         self.subscribers.add(subscriber)
         return subscriber
+
+    @property
+    def readers(self) -> int:
+        """Live-stream clients connected to this process now."""
+        return sum(1 for subscriber in self.subscribers if subscriber.reader)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)

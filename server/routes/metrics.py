@@ -32,7 +32,7 @@ async def metrics(request: web.Request) -> web.Response:
     pool = request.app[SERVICES].pool
     registry.pool_size.set(pool.get_size())
     registry.pool_in_use.set(pool.get_size() - pool.get_idle_size())
-    registry.stream_clients.set(len(request.app[LIVE].subscribers))
+    registry.stream_clients.set(request.app[LIVE].readers)
     try:
         async with pool.acquire() as connection:
             await read_queues(connection, registry)

@@ -106,4 +106,4 @@ def forget_pages_on_news(hub: LiveHub, pages: PageCache) -> None:
         pages.clear()
         return False  # never queued: this subscriber only listens
 
-    hub.subscribe(news)
+    hub.subscribe(news, reader=False)
