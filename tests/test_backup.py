@@ -26,17 +26,18 @@ START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def empty_databases(postgres_server_dsn: str) -> AsyncIterator[list[str]]:
-    """Empty databases made on demand (a restore needs one with no schema); dropped after."""
-    urls: list[str] = []
-    yield urls
-    for url in urls:
-        await drop_database(postgres_server_dsn, url.rsplit("/", 1)[1])
+    """Names of empty databases made on demand (a restore needs one with no schema); dropped
+    after the test."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        await drop_database(postgres_server_dsn, name)
 
 
 async def an_empty_database(postgres_server_dsn: str, made: list[str]) -> str:
-    url = await create_database(postgres_server_dsn, unique_name("maillage_restored"))
-    made.append(url)
-    return url
+    name = unique_name("maillage_restored")
+    made.append(name)
+    return await create_database(postgres_server_dsn, name)
 
 
 async def place_key(node: NetworkNode) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.storage import follows
 from tests.hostile import (
     EVIL,
     HostileActor,
@@ -50,6 +51,12 @@ async def test_repeated_follows_are_answered_once_then_again_after_an_hour(
         node = await start_node(network)
         eve = HostileActor(server, EVIL, "eve", rsa_key(0))
         eve.publish()
+        # Our place follows eve, so that eve following us is news for the wall (FEDERATION.md,
+        # "What is shown from whom"): each repeat could add an item, and must not.
+        async with node.pool.acquire() as connection:
+            await follows.record_follow(
+                connection, node.place, eve.uri, f"{node.place}#follows-eve", "accepted"
+            )
         await send_all(node, eve, [eve.activity("Follow", node.place)])
         assert await accepts_of(node, "Follow") == 1
         neighbours = await stream_items(node, "neighbour")
