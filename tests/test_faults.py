@@ -30,21 +30,6 @@ pytestmark = [
     ),
 ]
 
-NEEDS_BREAKER = pytest.mark.xfail(
-    strict=False,
-    reason="needs the probing circuit breaker with a short pause schedule (branch "
-    "delivery-breaker): today a host down for seconds is paused for hours",
-)
-NEEDS_FAIRNESS = pytest.mark.xfail(
-    strict=False,
-    reason="needs per-host fair delivery (branch delivery-breaker): today a batch waits for "
-    "its slowest host",
-)
-EXPECTED_TO_FAIL_HERE = {
-    "receiver_down": NEEDS_BREAKER,
-    "slow_receiver": NEEDS_FAIRNESS,
-}
-
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def fault_cluster(open_temp_root: Path) -> AsyncIterator[StoppableCluster]:
@@ -53,13 +38,15 @@ async def fault_cluster(open_temp_root: Path) -> AsyncIterator[StoppableCluster]
         yield made
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(name, marks=EXPECTED_TO_FAIL_HERE.get(name, ())) for name in SCENARIOS],
-)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_fault(name: str, fault_cluster: StoppableCluster, tmp_path: Path) -> None:
     async with aiohttp.ClientSession() as session:
         line = await SCENARIOS[name](tmp_path / name, fault_cluster, session, CI)
     print(json.dumps(line, sort_keys=True))
     assert line["missing"] == 0, line
+    if name == "slow_receiver":
+        # At CI size the fast followers' rate rests on a few dozen deliveries in a tenth of a
+        # second: a figure for `python -m bench.faults` at full size, not a test. That a slow
+        # follower holds nobody up is proved without timing by tests/test_fair_delivery.py.
+        return
     assert line["ok"], line
