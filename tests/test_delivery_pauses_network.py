@@ -8,6 +8,7 @@ from tests.network import LoopbackNetwork
 from tests.support import run_maillage_async, wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_federation_network import accepted, follow, publish_note, received
+from tests.web_client import WebClient
 
 
 async def test_an_operator_sees_a_paused_host_and_retries_it_now(
@@ -102,3 +103,40 @@ async def test_a_burst_answered_429_waits_as_asked_and_arrives_whole(
     # No failure streak; a pause was set, which only a Retry-After does without a streak.
     assert state == "(0,t,t)"
     assert await mende.fetchval("SELECT count(*) FROM deliveries WHERE state = 'failed'") == 0
+
+
+async def test_the_dashboard_shows_a_paused_host_and_retries_it_now(
+    network: LoopbackNetwork,
+) -> None:
+    mende = await network.add("mende")
+    florac = await network.add("florac")
+    await network.start_all()
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
+    host = florac.settings.domain
+    assert host is not None
+    await florac.stop()
+    note = await publish_note(mende, "atelier reporté")
+
+    async def paused() -> bool:
+        return bool(
+            await mende.fetchval(
+                "SELECT circuit_open_until > now() FROM remote_hosts WHERE host = $1", host
+            )
+        )
+
+    await wait_until(paused, what="florac paused after a failed delivery")
+    await mende.fetchval(
+        "UPDATE remote_hosts SET circuit_open_until = now() + interval '1 hour', "
+        "failing_since = now() - interval '3 hours' WHERE host = $1 RETURNING 1",
+        host,
+    )
+    async with WebClient(mende) as admin:
+        await admin.sign_in()
+        status, page = await admin.get("/manage")
+        assert status == 200
+        assert host in page
+        await florac.start()
+        status, location, _ = await admin.post("/manage/deliveries/retry", {"host": host})
+        assert (status, location) == (303, "/manage")
+    assert await wait_until(lambda: received(florac, note), what="the note once retried")

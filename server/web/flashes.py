@@ -30,6 +30,7 @@ FLASHES = {
     "left": N_("You no longer take part in this event."),
     "profile-saved": N_("Your profile is saved."),
     "role-changed": N_("The role is changed."),
+    "deliveries-retried": N_("The deliveries to this server are sent again now."),
     "member-removed": N_("The member is removed; a shared profile was withdrawn from the network."),
     "last-administrator": N_("The place must keep at least one administrator."),
     "call-published": N_("The open call is published; the neighbours receive it."),

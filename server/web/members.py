@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 from pydantic import ValidationError
 
+from federation.hosts import InvalidHost, canonical_host
 from schemas.api import AccountIn
 from server.appkeys import SERVICES, URLS
 from server.processing.accounts import AccountError, all_accounts, change_role
 from server.processing.profiles import ProfileError, delete_member
 from server.processing.web_sessions import INVITATION_LIFETIME, invite
-from server.storage import accounts, outbox
+from server.storage import accounts, outbox, remote_hosts
 from server.storage.attention import calls_due, new_participants, pending_followers
 from server.storage.local_actors import PLACE
 from server.web.forms import N_, ROLE_NAMES
@@ -33,6 +36,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/members", invite_member)
     router.add_post("/manage/members/{id:\\d{1,18}}/role", set_member_role)
     router.add_post("/manage/members/{id:\\d{1,18}}/remove", remove_member)
+    router.add_post("/manage/deliveries/retry", retry_deliveries)
 
 
 async def attention(request: web.Request, can: dict[str, bool]) -> dict[str, object]:
@@ -46,7 +50,13 @@ async def attention(request: web.Request, can: dict[str, bool]) -> dict[str, obj
         found["calls"] = await calls_due(connection)
         if can["deliveries"]:
             states = await outbox.delivery_state_by_host(connection)
-            found["failing"] = [state for state in states if state.consecutive_failures > 0]
+            now = datetime.now(UTC)
+            found["failing"] = [
+                state
+                for state in states
+                if state.consecutive_failures > 0
+                or (state.circuit_open_until is not None and state.circuit_open_until > now)
+            ]
     return found
 
 
@@ -66,6 +76,23 @@ async def dashboard(request: web.Request) -> web.Response:
     )
     values = {"can": can, "snippet": snippet, "attention": await attention(request, can)}
     return render(request, "manage.html", values)
+
+
+# The same action as the REST API's, hence the same role.
+RETRY_DELIVERIES = ("POST", "/api/v1/deliveries/{host}/retry")
+
+
+async def retry_deliveries(request: web.Request) -> web.StreamResponse:
+    """An operator lifts a host's pause from the dashboard, as `maillage deliveries retry`."""
+    account_for_action(request, *RETRY_DELIVERIES)
+    form = await posted_form(request)
+    try:
+        host = canonical_host(form.get("host", ""))
+    except InvalidHost:
+        raise web.HTTPUnprocessableEntity(text="host: not a host name") from None
+    async with request.app[SERVICES].pool.acquire() as connection:
+        pending = await remote_hosts.retry_now(connection, host)
+    raise redirect(request, "/manage", "deliveries-retried" if pending is not None else None)
 
 
 async def members_values(request: web.Request) -> dict[str, object]:
