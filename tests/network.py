@@ -7,7 +7,6 @@ fetchers map to 127.0.0.1, the way the design asks; the port is part of each nod
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,18 +22,9 @@ from server.config import Settings, load_settings
 from server.node_setup import create_node_records, new_key_pairs, validate_setup
 from server.passwords import hash_password
 from server.services import NodeServices
+from tests.support import free_port
 
 CreateDatabase = Callable[[], Awaitable[str]]
-
-
-def reserve_port(port: int) -> socket.socket:
-    """A listening socket on 127.0.0.1:`port` (0: any free port), as aiohttp's TCPSite makes."""
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listening.bind(("127.0.0.1", port))
-    listening.listen(128)
-    listening.setblocking(False)
-    return listening
 
 
 @dataclass
@@ -44,9 +34,6 @@ class NetworkNode:
     database_url: str
     runner: web.AppRunner | None = None
     port: int = 0
-    # Bound when the node is added and held until it starts, so that no other process of the
-    # machine can take the port in between (a port only looked up would be free for anyone).
-    reserved: socket.socket | None = None
 
     @property
     def base(self) -> str:
@@ -73,14 +60,10 @@ class NetworkNode:
         app = create_app(self.settings)
         self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self.runner.setup()
-        listening, self.reserved = self.reserved or reserve_port(self.port), None
-        site = web.SockSite(self.runner, listening)
+        site = web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
 
     async def stop(self) -> None:
-        if self.reserved is not None:  # added, never started
-            self.reserved.close()
-            self.reserved = None
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
@@ -115,8 +98,7 @@ class LoopbackNetwork:
     async def add(
         self, name: str, *, domain: str | None = None, manually_approves: bool = False
     ) -> NetworkNode:
-        reserved = reserve_port(0)
-        port = reserved.getsockname()[1]
+        port = free_port()
         database_url = await self.create_database()
         domain = domain or f"{name}.test:{port}"
         setup = validate_setup(domain, name.capitalize(), "admin", "admin@example.org", "x" * 12)
@@ -132,7 +114,7 @@ class LoopbackNetwork:
                 )
         finally:
             await connection.close()
-        node = NetworkNode(name, Settings(), database_url, port=port, reserved=reserved)
+        node = NetworkNode(name, Settings(), database_url, port=port)
         self.nodes[name] = node
         node.settings = load_settings(
             self.tmp_path / name,
