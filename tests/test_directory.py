@@ -93,7 +93,8 @@ async def test_the_directory_lists_searches_and_suggests(network: LoopbackNetwor
     # it is a suggestion on Mende, with its details fetched.
     async def suggestion() -> dict[str, Any] | None:
         found = [place for place in await places(mende) if place["id"] == cevennes.place]
-        return found[0] if found and found[0]["name"] else None
+        # Its actor row (with its name) is stored a moment before its place details.
+        return found[0] if found and found[0]["locality"] else None
 
     suggested = await wait_until(suggestion, what="cevennes suggested on mende")
     assert suggested["suggested"] is True
