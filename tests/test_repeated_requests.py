@@ -66,25 +66,27 @@ async def test_repeated_follows_are_answered_once_then_again_after_an_hour(
         await send_all(node, eve, repeats)
         assert await accepts_of(node, "Follow") == 1
         assert await stream_items(node, "neighbour") == neighbours
-        # The relation takes the newest id, which an Undo may name.
+        # The relation takes a repeat's id, which an Undo may name. Which repeat: the last one
+        # processed, and the inbox worker processes a burst concurrently, in no set order.
         newest = await node.fetchval(
             "SELECT follow_activity_id FROM follows WHERE follower = $1", eve.uri
         )
-        assert newest == repeats[-1]["id"]
+        assert newest in {repeat["id"] for repeat in repeats}
 
         await node.fetchval(
             "UPDATE follows SET answered_at = now() - interval '61 minutes' "
             "WHERE follower = $1 RETURNING 1",
             eve.uri,
         )
-        late = eve.activity("Follow", node.place)
-        await send_all(node, eve, [late, eve.activity("Follow", node.place)])
+        late = [eve.activity("Follow", node.place) for _ in range(2)]
+        await send_all(node, eve, late)
         assert await accepts_of(node, "Follow") == 2
         answered = await node.fetchval(
             "SELECT payload->'object'->>'id' FROM outbox_activities "
             "WHERE activity_type = 'Accept' ORDER BY id DESC LIMIT 1"
         )
-        assert answered == late["id"]
+        # One of the two late repeats is answered (whichever was processed first), once.
+        assert answered in {repeat["id"] for repeat in late}
         assert await stream_items(node, "neighbour") == neighbours
         assert await node.fetchval("SELECT state FROM follows WHERE follower = $1", eve.uri) == (
             "accepted"
