@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.network import LoopbackNetwork
+from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import run_maillage_async, wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_federation_network import accepted, follow, publish_note, received
 from tests.web_client import WebClient
 
 
-async def test_an_operator_sees_a_paused_host_and_retries_it_now(
-    network: LoopbackNetwork, tmp_path: Path
-) -> None:
+async def florac_paused(network: LoopbackNetwork) -> tuple[NetworkNode, NetworkNode, str, str]:
+    """Florac follows Mende, goes down, misses a note and is paused as if down for hours (its
+    next probe far away); returns both nodes, Florac's host and the note's id."""
     mende = await network.add("mende")
     florac = await network.add("florac")
     await network.start_all()
     await follow(florac, mende)
     await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
     host = florac.settings.domain
-
+    assert host is not None
     await florac.stop()
     note = await publish_note(mende, "atelier annulé")
 
@@ -32,12 +32,18 @@ async def test_an_operator_sees_a_paused_host_and_retries_it_now(
         )
 
     await wait_until(paused, what="florac paused after a failed delivery")
-    # As if florac had been down for hours: its next probe would be far away.
     await mende.fetchval(
         "UPDATE remote_hosts SET circuit_open_until = now() + interval '1 hour', "
         "failing_since = now() - interval '3 hours' WHERE host = $1 RETURNING 1",
         host,
     )
+    return mende, florac, host, note
+
+
+async def test_an_operator_sees_a_paused_host_and_retries_it_now(
+    network: LoopbackNetwork, tmp_path: Path
+) -> None:
+    mende, florac, host, note = await florac_paused(network)
     token = await log_in(mende)
     status, states = await call(mende, "GET", "/api/v1/deliveries", token=token)
     assert status == 200
@@ -108,29 +114,7 @@ async def test_a_burst_answered_429_waits_as_asked_and_arrives_whole(
 async def test_the_dashboard_shows_a_paused_host_and_retries_it_now(
     network: LoopbackNetwork,
 ) -> None:
-    mende = await network.add("mende")
-    florac = await network.add("florac")
-    await network.start_all()
-    await follow(florac, mende)
-    await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
-    host = florac.settings.domain
-    assert host is not None
-    await florac.stop()
-    note = await publish_note(mende, "atelier reporté")
-
-    async def paused() -> bool:
-        return bool(
-            await mende.fetchval(
-                "SELECT circuit_open_until > now() FROM remote_hosts WHERE host = $1", host
-            )
-        )
-
-    await wait_until(paused, what="florac paused after a failed delivery")
-    await mende.fetchval(
-        "UPDATE remote_hosts SET circuit_open_until = now() + interval '1 hour', "
-        "failing_since = now() - interval '3 hours' WHERE host = $1 RETURNING 1",
-        host,
-    )
+    mende, florac, host, note = await florac_paused(network)
     async with WebClient(mende) as admin:
         await admin.sign_in()
         status, page = await admin.get("/manage")
