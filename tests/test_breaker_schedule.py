@@ -20,6 +20,7 @@ import pytest_asyncio
 
 from federation.fetcher import FetchPolicy, SafeFetcher
 from federation.retry import HostPausePolicy, classify_failure
+from server.database import DbConnection
 from server.processing.signing import RequestSigner
 from server.storage import outbox
 from server.workers.delivery import DeliveryWorker
@@ -52,7 +53,7 @@ async def worker(pool: asyncpg.Pool) -> AsyncIterator[DeliveryWorker]:
         yield DeliveryWorker(pool, fetcher, RequestSigner(pool, URLS), pauses=LongestPauses())
 
 
-async def advance(connection: asyncpg.Connection, seconds: float) -> None:
+async def advance(connection: DbConnection, seconds: float) -> None:
     """`seconds` pass: every stored instant moves that far into the past."""
     await connection.execute(
         """
@@ -71,7 +72,7 @@ async def advance(connection: asyncpg.Connection, seconds: float) -> None:
     )
 
 
-async def until_next_claim(connection: asyncpg.Connection) -> float:
+async def until_next_claim(connection: DbConnection) -> float:
     """Seconds until the worker finds something to claim: the host's pause ends (then its next
     poll), or else the earliest delivery falls due."""
     paused: float | None = await connection.fetchval(
@@ -92,31 +93,30 @@ async def until_next_claim(connection: asyncpg.Connection) -> float:
     ("outage", "bound"), [(240.0, 120.0), (3600.0, 900.0)], ids=["4 minutes", "1 hour"]
 )
 async def test_a_host_back_after_an_outage_has_its_backlog_within_the_bound(
-    pool: asyncpg.Pool, worker: DeliveryWorker, outage: float, bound: float
+    connection: asyncpg.Connection, worker: DeliveryWorker, outage: float, bound: float
 ) -> None:
-    async with pool.acquire() as connection:
-        await followed_by(connection, [HOST])
-        await publish_notes(connection, 60)
-        now, probes = 0.0, 0
-        # The outage: whatever is claimed is refused, and recorded as the worker records it.
-        while now < outage:
-            claimed = await outbox.claim_due(connection, 100, 120.0, DEPTH)
-            assert len(claimed) <= (DEPTH if now == 0 else 1), "one probe at a time"
-            probes += bool(claimed)
-            for delivery in claimed:
-                outcome = classify_failure("refused", delivery.attempts, worker.policy)
-                await worker.record_failure(connection, delivery, outcome, None)
-            step = await until_next_claim(connection)
-            await advance(connection, step)
-            now += step
-        # Back: the first probe is answered, and the whole backlog drains in claims of the
-        # host's depth, none of it waiting for a pause or its own retry time.
-        back_after = now - outage
-        rounds = 0
-        while claimed := await outbox.claim_due(connection, 100, 120.0, DEPTH):
-            rounds += 1
-            await outbox.mark_all_delivered(connection, [(d.id, 202, d.host) for d in claimed])
-        states = await connection.fetch("SELECT state, count(*) FROM deliveries GROUP BY state")
+    await followed_by(connection, [HOST])
+    await publish_notes(connection, 60)
+    now, probes = 0.0, 0
+    # The outage: whatever is claimed is refused, and recorded as the worker records it.
+    while now < outage:
+        claimed = await outbox.claim_due(connection, 100, 120.0, DEPTH)
+        assert len(claimed) <= (DEPTH if now == 0 else 1), "one probe at a time"
+        probes += bool(claimed)
+        for delivery in claimed:
+            outcome = classify_failure("refused", delivery.attempts, worker.policy)
+            await worker.record_failure(connection, delivery, outcome, None)
+        step = await until_next_claim(connection)
+        await advance(connection, step)
+        now += step
+    # Back: the first probe is answered, and the whole backlog drains in claims of the
+    # host's depth, none of it waiting for a pause or its own retry time.
+    back_after = now - outage
+    rounds = 0
+    while claimed := await outbox.claim_due(connection, 100, 120.0, DEPTH):
+        rounds += 1
+        await outbox.mark_all_delivered(connection, [(d.id, 202, d.host) for d in claimed])
+    states = await connection.fetch("SELECT state, count(*) FROM deliveries GROUP BY state")
     assert {row["state"]: row["count"] for row in states} == {"done": 60}, "none given up"
     assert rounds == 1 + math.ceil(59 / DEPTH), "the probe, then the backlog at the depth"
     # Printed for the record (pytest -s): when the host had everything, in simulated seconds.
