@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 
 from bench.faults.harness import StoppableCluster, cluster
-from bench.faults.scenarios import CI, SCENARIOS
+from bench.faults.scenarios import SCENARIOS
+from bench.faults.world import CI
 
 pytestmark = [
     pytest.mark.slow,
