@@ -29,6 +29,7 @@ class Scale:
     receiver_back_within: float  # the bound: 4 min down -> backlog within 2 min (issue 13)
     database_down_seconds: float
     fair_share: float = 0.8  # fast followers keep this share of their throughput
+    rate_rounds: int = 1  # slow_receiver: runs without and with the slow follower, alternated
 
 
 CI = Scale(
@@ -46,6 +47,7 @@ FULL = Scale(
     receiver_down_seconds=240.0,
     receiver_back_within=120.0,
     database_down_seconds=10.0,
+    rate_rounds=3,
 )
 
 
