@@ -16,14 +16,13 @@ from bench.faults.followers import Arrivals, FakeFollower, make_followers
 from bench.faults.harness import StoppableCluster, wait_all_delivered
 from bench.faults.world import KILLED_GIVE_UP, Scale, World, make_world, report, tear_down
 from federation.fetcher import FetchPolicy
-from server.workers.delivery import STOP_GRACE
-from server.workers.pacing import HostPace
+from server.workers.delivery import STOP_GRACE, DeliveryWorker
 
 # The slow follower of sigterm_under_load answers after the delivery worker's grace on a stop
 # (STOP_GRACE), so that the stop cuts its deliveries short and must give them back, and before
 # the fetcher's read timeout: an answer later than that is a timeout, for us as for Mastodon,
 # and the host is treated as down (paused, then probed one delivery at a time). An 11 s answer
-# was such a host, not a slow one: it got one probe every few seconds, whatever its concurrency.
+# was such a host, not a slow one: one probe at a time, each timing out 10 s later.
 STOPPING_SLOW_ANSWER_SECONDS = (STOP_GRACE + FetchPolicy().read_timeout) / 2
 SIGTERM_BOUND_SECONDS = 5.0  # the fast followers have everything this soon after the restart
 SLOW_MARGIN_SECONDS = 10.0
@@ -86,7 +85,7 @@ async def sigterm_under_load(
         # What the node had to send the slow follower after the restart: every row it holds
         # for it (publishing is over), less those it had finished before the stop.
         slow_left = await world.node.deliveries_to(slow) - done_before_stop
-        concurrency = int(HostPace().initial)
+        concurrency = DeliveryWorker.per_host_connections  # where a host's pace starts
         slow_bound = slow_bound_seconds(slow_left, STOPPING_SLOW_ANSWER_SECONDS, concurrency)
         finished = await until_everything_arrived(world, 2 * slow_bound)
         slow_pairs = [(event, slow.host) for event in world.publisher.acknowledged]
