@@ -7,6 +7,7 @@ fetchers map to 127.0.0.1, the way the design asks; the port is part of each nod
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,22 @@ from server.config import Settings, load_settings
 from server.node_setup import create_node_records, new_key_pairs, validate_setup
 from server.passwords import hash_password
 from server.services import NodeServices
-from tests.support import free_port
 
 CreateDatabase = Callable[[], Awaitable[str]]
+
+
+def reserve_port(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:`port` (0: any free port), as aiohttp's TCPSite makes."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(("127.0.0.1", port))
+        listening.listen(128)
+        listening.setblocking(False)
+    except BaseException:
+        listening.close()
+        raise
+    return listening
 
 
 @dataclass
@@ -34,6 +48,9 @@ class NetworkNode:
     database_url: str
     runner: web.AppRunner | None = None
     port: int = 0
+    # Bound when the node is added and held until it starts, so that no other process of the
+    # machine can take the port in between (a port only looked up would be free for anyone).
+    reserved: socket.socket | None = None
 
     @property
     def base(self) -> str:
@@ -60,10 +77,13 @@ class NetworkNode:
         app = create_app(self.settings)
         self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True)
-        await site.start()
+        listening, self.reserved = self.reserved or reserve_port(self.port), None
+        await web.SockSite(self.runner, listening).start()
 
     async def stop(self) -> None:
+        if self.reserved is not None:  # added, never started
+            self.reserved.close()
+            self.reserved = None
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
@@ -96,25 +116,19 @@ class LoopbackNetwork:
         return {f"{name}.test": "127.0.0.1" for name in self.nodes}
 
     async def add(
-        self, name: str, *, domain: str | None = None, manually_approves: bool = False
+        self, name: str, *, host: str | None = None, manually_approves: bool = False
     ) -> NetworkNode:
-        port = free_port()
-        database_url = await self.create_database()
-        domain = domain or f"{name}.test:{port}"
-        setup = validate_setup(domain, name.capitalize(), "admin", "admin@example.org", "x" * 12)
-        connection = await asyncpg.connect(database_url)
+        """A node named `name`, under the domain `HOST:PORT` (`host` by default `NAME.test`),
+        PORT being the one it holds from now on and listens on once started."""
+        reserved = reserve_port(0)
+        port = reserved.getsockname()[1]
         try:
-            await create_node_records(
-                connection, setup, hash_password(setup.admin_password), new_key_pairs(), force=False
-            )
-            if manually_approves:
-                await connection.execute(
-                    "UPDATE local_actors SET manually_approves_followers = true "
-                    "WHERE name = 'place'"
-                )
-        finally:
-            await connection.close()
-        node = NetworkNode(name, Settings(), database_url, port=port)
+            domain = f"{host or name + '.test'}:{port}"
+            database_url = await self.create_node_database(domain, name, manually_approves)
+        except BaseException:
+            reserved.close()
+            raise
+        node = NetworkNode(name, Settings(), database_url, port=port, reserved=reserved)
         self.nodes[name] = node
         node.settings = load_settings(
             self.tmp_path / name,
@@ -128,6 +142,24 @@ class LoopbackNetwork:
             delivery_lease_seconds=5,
         )
         return node
+
+    async def create_node_database(self, domain: str, name: str, manually_approves: bool) -> str:
+        """A new database holding a node's records (schema, keys, administrator, place)."""
+        database_url = await self.create_database()
+        setup = validate_setup(domain, name.capitalize(), "admin", "admin@example.org", "x" * 12)
+        connection = await asyncpg.connect(database_url)
+        try:
+            await create_node_records(
+                connection, setup, hash_password(setup.admin_password), new_key_pairs(), force=False
+            )
+            if manually_approves:
+                await connection.execute(
+                    "UPDATE local_actors SET manually_approves_followers = true "
+                    "WHERE name = 'place'"
+                )
+        finally:
+            await connection.close()
+        return database_url
 
     async def start_all(self) -> None:
         hosts = self.host_map()

@@ -1,8 +1,8 @@
 """The fault suite of bench/faults at its bounded CI size: real `maillage serve` processes,
 fake followers, SIGKILL, SIGTERM, a receiver down, a slow receiver, PostgreSQL stopped under
 load, bursts of one Idempotency-Key. Each scenario prints its JSON line; a scenario fails when
-anything acknowledged is missing or its recovery bound is exceeded (`python -m bench.faults`
-runs the full size)."""
+anything acknowledged is missing (lost) or late (still pending when it stopped waiting), or its
+recovery bound is exceeded (`python -m bench.faults` runs the full size)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 
 from bench.faults.harness import StoppableCluster, cluster
-from bench.faults.scenarios import CI, SCENARIOS
+from bench.faults.scenarios import SCENARIOS
+from bench.faults.world import CI
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,7 +44,7 @@ async def test_fault(name: str, fault_cluster: StoppableCluster, tmp_path: Path)
     async with aiohttp.ClientSession() as session:
         line = await SCENARIOS[name](tmp_path / name, fault_cluster, session, CI)
     print(json.dumps(line, sort_keys=True))
-    assert line["missing"] == 0, line
+    assert (line["missing"], line["late"]) == (0, 0), line
     if name == "slow_receiver":
         # At CI size the fast followers' rate rests on a few dozen deliveries in a tenth of a
         # second: a figure for `python -m bench.faults` at full size, not a test. That a slow

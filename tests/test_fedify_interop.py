@@ -29,7 +29,7 @@ from server.processing.publish import PUBLIC, publish
 from tests import fedify_peer
 from tests.fedify_peer import Entry, FedifyPeer, FedifyPeerFactory, PeerMode, activity
 from tests.network import LoopbackNetwork, NetworkNode
-from tests.support import free_port, wait_until
+from tests.support import wait_until
 
 # The fixtures, bound in this module so that pytest finds them (an import would trip ruff's F811).
 fedify_install = fedify_peer.fedify_install
@@ -43,15 +43,10 @@ RFC9421 = "rfc9421"
 
 
 async def localhost_node(network: LoopbackNetwork, name: str) -> NetworkNode:
-    """A node under `localhost:PORT`, the one name both our domain setting and Fedify accept.
-
-    network.add picks its own port; we pick it first to build the domain, then make the node
-    listen on it.
-    """
-    port = free_port()
-    node = await network.add(name, domain=f"localhost:{port}")
-    node.port = port
-    assert node.base == f"http://localhost:{port}"
+    """A node under `localhost:PORT`, the one name both our domain setting and Fedify accept
+    (PORT is the one network.add holds for the node, and the node listens on)."""
+    node = await network.add(name, host="localhost")
+    assert node.base == f"http://localhost:{node.port}"
     return node
 
 

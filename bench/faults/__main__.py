@@ -13,7 +13,8 @@ import aiohttp
 
 from bench.common import emit_json, say
 from bench.faults.harness import cluster
-from bench.faults.scenarios import CI, FULL, SCENARIOS
+from bench.faults.scenarios import SCENARIOS
+from bench.faults.world import CI, FULL
 
 
 def parse_arguments() -> argparse.Namespace:

@@ -36,6 +36,9 @@ class FakeFollower:
     port: int = field(default_factory=free_port)
     delay_seconds: float = 0.0  # a slow follower answers 202 after this long
     runner: web.AppRunner | None = None
+    in_flight: int = 0  # requests being answered now
+    peak_in_flight: int = 0  # the most at once since the last `reset_peak`
+    answered_at: list[float] = field(default_factory=list)  # when each Create was answered
 
     @property
     def host(self) -> str:
@@ -58,12 +61,21 @@ class FakeFollower:
         except (ValueError, KeyError, TypeError, AttributeError):
             return web.Response(status=400)
         if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay_seconds)
+            finally:
+                self.in_flight -= 1
         if kind == "Create" and isinstance(object_id, str):
             self.arrivals.note(object_id, self.host)
+            self.answered_at.append(time.monotonic())
         else:
             self.arrivals.others += 1
         return web.Response(status=202)
+
+    def reset_peak(self) -> None:
+        self.peak_in_flight = self.in_flight
 
     async def up(self) -> None:
         """Listen (again): the same port, so the node finds it where it was."""

@@ -176,11 +176,45 @@ class Node:
         await self.wait_exit()
 
     async def still_pending(self) -> int:
-        """Deliveries the node has not finished: what `missing` has that is late, not lost."""
+        """Deliveries the node has not finished: late, not lost."""
+        return len(await self.pending_deliveries())
+
+    async def pending_deliveries(self) -> set[tuple[str, str]]:
+        """(object id, follower host) of every delivery still pending at the node."""
+        hosts = {follower.inbox: follower.host for follower in self.followers}
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            rows = await connection.fetch(
+                "SELECT coalesce(o.payload->'object'->>'id', o.payload->>'object') AS object_id, "
+                "d.inbox_url FROM deliveries d JOIN outbox_activities o ON o.id = d.outbox_id "
+                "WHERE d.state = 'pending'"
+            )
+        finally:
+            await connection.close()
+        return {(row["object_id"], hosts.get(row["inbox_url"], row["inbox_url"])) for row in rows}
+
+    async def deliveries_to(self, follower: FakeFollower, state: str | None = None) -> int:
+        """How many delivery rows the node holds for `follower` (in `state`, or any)."""
         connection = await asyncpg.connect(self.dsn)
         try:
             count: int = await connection.fetchval(
-                "SELECT count(*) FROM deliveries WHERE state = 'pending'"
+                "SELECT count(*) FROM deliveries WHERE inbox_url = $1 "
+                "AND ($2::text IS NULL OR state = $2)",
+                follower.inbox,
+                state,
+            )
+            return count
+        finally:
+            await connection.close()
+
+    async def leased(self) -> int:
+        """Pending deliveries whose lease still runs: with the node stopped, what its successor
+        would have to wait for."""
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            count: int = await connection.fetchval(
+                "SELECT count(*) FROM deliveries WHERE state = 'pending' "
+                "AND lease_until IS NOT NULL AND lease_until > now()"
             )
             return count
         finally:
@@ -259,14 +293,20 @@ def tally(
     hosts: Sequence[str],
     recovery_seconds: float | None,
     bound_seconds: float | None,
+    pending: set[tuple[str, str]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The scenario's JSON line: whether every acknowledged event reached every host once.
-    `missing` is what had not arrived when the scenario stopped waiting."""
+
+    `missing` counts what was acknowledged and is lost: not arrived, and no longer pending at
+    the node (given up, or never stored). What has not arrived but is still pending (`pending`,
+    from `Node.pending_deliveries`) is `late`: the recovery bound says whether it is too late."""
     expected = {(event, host) for event in publisher.acknowledged for host in hosts}
     delivered = sum(1 for pair in expected if arrivals.counts[pair])
     duplicated = sum(count - 1 for count in arrivals.counts.values() if count > 1)
-    missing = len(expected) - delivered
+    not_arrived = {pair for pair in expected if not arrivals.counts[pair]}
+    late = len(not_arrived & (pending or set()))
+    missing = len(not_arrived) - late
     within = bound_seconds is None or (
         recovery_seconds is not None and recovery_seconds <= bound_seconds
     )
@@ -277,10 +317,11 @@ def tally(
         "deliveries_expected": len(expected),
         "delivered": delivered,
         "missing": missing,
+        "late": late,
         "duplicated": duplicated,
         "recovery_seconds": None if recovery_seconds is None else round(recovery_seconds, 2),
         "bound_seconds": bound_seconds,
-        "ok": missing == 0 and within,
+        "ok": missing == 0 and late == 0 and within,
         **extra,
     }
 
