@@ -5,7 +5,9 @@ tracebacks in its console renderer. rich is not a dependency of Maillage: develo
 (import-linter, Schemathesis) bring it into a development environment, where it made the node
 3 MB heavier than an installed one (`python -m bench.idle_memory`) and its console tracebacks
 different. The node draws tracebacks plainly (server/logs.py), so structlog's own imports of
-rich are refused; any other module that imports rich gets it as usual.
+rich are refused; any other module that imports rich gets it as usual. So is greenlet (brought by
+Playwright), which structlog imports when present for a deprecated greenlet-local context the
+node does not use.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Final
 
-REFUSED: Final = frozenset({"rich"})
+REFUSED: Final = frozenset({"rich", "greenlet"})
 IMPORTER: Final = "structlog"
 IMPORT_MACHINERY: Final = ("importlib", "_frozen_importlib")
 
