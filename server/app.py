@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -12,8 +13,6 @@ from server.config import Settings
 from server.live import LiveHub
 from server.logs import quiet_client_faults
 from server.memory import keep_large_allocations_returnable
-from server.metrics.http import MetricsMiddleware
-from server.metrics.registry import NodeMetrics
 from server.outage import DatabaseOutage
 from server.ratelimit import InboxRateLimiter, Rate
 from server.routes import (
@@ -59,6 +58,9 @@ from server.web.page_cache import PAGE_CACHE, PageCache, cached_pages, forget_pa
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
 
+if TYPE_CHECKING:
+    from server.metrics.http import MetricsMiddleware
+
 # Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
 MAX_REQUEST_BYTES = 1024 * 1024
 
@@ -85,15 +87,26 @@ API_MODULES = (
 )
 
 
+def measuring(settings: Settings) -> list[MetricsMiddleware]:
+    """The metrics middleware when /metrics can be read (a metrics_token is set); none otherwise,
+    so that a node without metrics neither counts nor loads prometheus-client (about 1 MB)."""
+    if settings.metrics_token is None:
+        return []
+    from server.metrics.http import MetricsMiddleware
+    from server.metrics.registry import NodeMetrics
+
+    return [MetricsMiddleware(NodeMetrics())]
+
+
 def create_app(settings: Settings) -> web.Application:
-    node_metrics = NodeMetrics()
+    measured = measuring(settings)
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         # The metrics see every answer; then the database guard, so that whatever reaches the
         # database behind it answers 503, not 500. The input guard is inside the rate limiter,
         # which counts what it refuses on the inboxes.
         middlewares=[
-            MetricsMiddleware(node_metrics),
+            *measured,
             database_unavailable,
             inbox_rate_limiter(settings),
             refuse_bad_input,
@@ -104,7 +117,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     quiet_client_faults()
     keep_large_allocations_returnable()
-    app[METRICS] = node_metrics
+    if measured:
+        app[METRICS] = measured[0].metrics
     app[SETTINGS] = settings
     app[URLS] = NodeUrls(settings.public_url)
     app[OUTAGE] = DatabaseOutage()

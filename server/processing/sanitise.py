@@ -8,14 +8,16 @@ rel="nofollow noopener noreferrer".
 Plain-text fields (names, titles, tags, place names, skills, link labels) are stored as the real
 characters, `1 < 2 & co`, never as HTML (`1 &lt; 2 &amp; co`): every writer escapes them for its
 own format (html.escape in our pages, feedgen for Atom, icalendar for .ics, nothing for JSON).
+
+nh3 is imported by the first HTML cleaned (an event's description written or received), not when
+the node starts: 1.4 MB that a node which has not handled any HTML yet does without (README,
+"Benchmarks").
 """
 
 from __future__ import annotations
 
 import re
 from html import escape, unescape
-
-import nh3
 
 ALLOWED_TAGS = frozenset(
     {
@@ -32,6 +34,8 @@ def clean_html(html: str | None) -> str:
     """Safe HTML from any HTML; empty for None."""
     if not html:
         return ""
+    import nh3
+
     return nh3.clean(
         html[:MAX_HTML_LENGTH],
         tags=set(ALLOWED_TAGS),
@@ -64,6 +68,8 @@ def html_text(html: str | None) -> str:
     dropped and its entities decoded once."""
     if not html:
         return ""
+    import nh3
+
     # nh3 serialises the text it keeps with only &amp; &lt; &gt; &nbsp;, which unescape reverses.
     text = unescape(nh3.clean(html[:MAX_HTML_LENGTH], tags=set()))
     return CONTROL_CHARACTERS.sub("", text).strip()

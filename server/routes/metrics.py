@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.appkeys import LIVE, METRICS, SERVICES, SETTINGS
 from server.database import DbConnection, database_unreachable
-from server.metrics.registry import TOP_HOSTS, NodeMetrics
 from server.storage import outbox, queues
+
+if TYPE_CHECKING:
+    from server.metrics.registry import NodeMetrics
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -28,6 +30,8 @@ async def metrics(request: web.Request) -> web.Response:
         raise web.HTTPUnauthorized(
             text="metrics need the bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
     registry = request.app[METRICS]
     pool = request.app[SERVICES].pool
     registry.pool_size.set(pool.get_size())
@@ -47,6 +51,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def read_queues(connection: DbConnection, registry: NodeMetrics) -> None:
+    from server.metrics.registry import TOP_HOSTS
+
     backlog = await queues.inbox_backlog(connection)
     registry.inbox_pending.set(backlog.pending)
     registry.inbox_lag.set(backlog.oldest_seconds)

@@ -7,7 +7,6 @@ import html
 import re
 from typing import Any
 
-import nh3
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -56,6 +55,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 def text_of(content: str) -> str:
     """The stored (sanitised) HTML as the text an animateur edits."""
+    import nh3  # loaded with the first HTML cleaned (server/processing/sanitise.py)
+
     spaced = re.sub(r"</p>\s*|<br\s*/?>", "\n\n", content)
     return html.unescape(nh3.clean(spaced, tags=set())).strip()
 

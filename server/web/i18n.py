@@ -1,7 +1,9 @@
 """Languages of pages: gettext catalogues (Babel); dates, times, numbers in the place's zone.
 
-The catalogues are committed as `.po` files under server/locale and compiled in memory when this
-module is imported, so a fresh clone (or an installed wheel) needs no build step and no `.mo` file.
+The catalogues are committed as `.po` files under server/locale and compiled in memory the first
+time a page in their language is rendered, so a fresh clone (or an installed wheel) needs no build
+step and no `.mo` file. Babel too is imported on first use: a node that answers only the API and
+the inboxes never loads it (about 1.5 MB, see README "Benchmarks").
 Message ids are English; French is the default language and its catalogue must translate them all
 (tests/test_web_i18n.py checks it against the templates).
 """
@@ -9,18 +11,17 @@ Message ids are English; French is the default language and its catalogue must t
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
-from babel.support import Translations
+
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -32,6 +33,10 @@ DAY = {"fr": "EEEE d MMMM y", "en": "EEEE d MMMM y"}
 
 
 def compiled(language: str) -> Translations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     po = resources.files("server") / "locale" / language / "LC_MESSAGES" / "messages.po"
     with po.open("rb") as source:
         catalog = read_po(source, locale=language)
@@ -41,7 +46,27 @@ def compiled(language: str) -> Translations:
     return Translations(buffer)
 
 
-TRANSLATIONS = {language: compiled(language) for language in LANGUAGES}
+class Catalogues(Mapping[str, "Translations"]):
+    """The compiled catalogue of each language, compiled when first asked for."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Translations] = {}
+
+    def __getitem__(self, language: str) -> Translations:
+        if language not in LANGUAGES:
+            raise KeyError(language)
+        if language not in self._compiled:
+            self._compiled[language] = compiled(language)
+        return self._compiled[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+TRANSLATIONS = Catalogues()
 
 
 def asked_language(request: web.Request) -> str | None:
@@ -68,6 +93,8 @@ def language_of(request: web.Request) -> str:
             continue
         wanted.append((quality, code.strip().replace("-", "_")))
     wanted.sort(key=lambda pair: -pair[0])
+    from babel import Locale
+
     negotiated = Locale.negotiate([code for _, code in wanted if code], list(LANGUAGES), sep="_")
     return str(negotiated.language) if negotiated is not None else DEFAULT_LANGUAGE
 
@@ -88,6 +115,9 @@ def format_when(moment: datetime, timezone: str | None, language: str) -> str:
 # Babel takes about 0.1 ms a date; an agenda page shows fifty, and the same ones page after page.
 @lru_cache(maxsize=8192)
 def _when(moment: datetime, timezone: str | None, language: str, this_year: int) -> str:
+    from babel import UnknownLocaleError
+    from babel.dates import format_datetime
+
     local = moment.astimezone(zone(timezone))
     pattern = WHEN if local.year == this_year else WHEN_WITH_YEAR
     try:
@@ -97,9 +127,13 @@ def _when(moment: datetime, timezone: str | None, language: str, this_year: int)
 
 
 def format_day(moment: datetime, timezone: str | None, language: str) -> str:
+    from babel.dates import format_date
+
     local = moment.astimezone(zone(timezone))
     return format_date(local.date(), DAY[language], locale=language)
 
 
 def format_number(value: float, language: str, digits: int = 1) -> str:
+    from babel.numbers import format_decimal
+
     return format_decimal(round(value, digits), locale=language)

@@ -2,23 +2,26 @@
 
 Every page goes through `render`, so each one gets the same language choice, the same security
 headers and the values the base layout needs (the account signed in, the CSRF token).
+
+Jinja2 and the environment are set up by the first page rendered, not when the node starts: a node
+that answers only the API and the inboxes never loads them (about 2 MB, see README "Benchmarks").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
-from babel.dates import get_day_names
 
 from server.web import i18n
 from server.web.flashes import FLASHES
 from server.web.forms import KIND_NAMES, SERVICE_NAMES
+
+if TYPE_CHECKING:
+    import jinja2
 
 # A year: the language switch is a lasting choice.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -42,17 +45,34 @@ CONTEXT_HOOKS: list[ContextHook] = []
 
 
 def setup(app: web.Application) -> None:
-    environment = aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.PackageLoader("server", "templates"),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    # Placeholders: each render passes the request's own translations in its context.
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    """Nothing is loaded yet: the first page rendered sets the environment up."""
+    app[TEMPLATES] = Templates()
+
+
+class Templates:
+    """The Jinja2 environment of the templates, made on first use (on the event loop: no race)."""
+
+    def __init__(self) -> None:
+        self._environment: jinja2.Environment | None = None
+
+    def get(self, name: str) -> jinja2.Template:
+        if self._environment is None:
+            import jinja2
+
+            self._environment = jinja2.Environment(
+                loader=jinja2.PackageLoader("server", "templates"),
+                autoescape=True,
+                extensions=["jinja2.ext.i18n"],
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            # Placeholders: each render passes the request's own translations in its context.
+            self._environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        return self._environment.get_template(name)
+
+
+TEMPLATES = web.AppKey("templates", Templates)
 
 
 def switch_url(request: web.Request, language: str) -> str:
@@ -80,6 +100,8 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
 
     def day_name(index: int) -> str:
         """Monday is 0, as in Python and Babel."""
+        from babel.dates import get_day_names
+
         return str(get_day_names("wide", locale=language)[index])
 
     def number(value: float, digits: int = 1) -> str:
@@ -127,7 +149,8 @@ def render(
 ) -> web.Response:
     language = language or i18n.language_of(request)
     context = page_context(request, language) | dict(values)
-    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    page = request.app[TEMPLATES].get(template).render(context)
+    response = web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
     response.headers.update(SECURITY_HEADERS)
     response.headers["Content-Language"] = language
     response.headers.update(headers or {})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from babel.support import Translations
+from typing import TYPE_CHECKING, Any
 
 from server.web.forms import N_
+
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 TEXTS: dict[str, Any] = {
     "heading": N_("Life of the network"),
