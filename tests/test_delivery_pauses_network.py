@@ -21,6 +21,16 @@ async def florac_paused(network: LoopbackNetwork) -> tuple[NetworkNode, NetworkN
     await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
     host = florac.settings.domain
     assert host is not None
+
+    async def accept_delivered() -> bool:
+        # The follow is accepted at Mende before its Accept reaches Florac: stopping Florac
+        # earlier would leave the Accept pending beside the note.
+        pending: int = await mende.fetchval(
+            "SELECT count(*) FROM deliveries WHERE host = $1 AND state = 'pending'", host
+        )
+        return pending == 0
+
+    await wait_until(accept_delivered, what="the Accept delivered to florac")
     await florac.stop()
     note = await publish_note(mende, "atelier annulé")
 
