@@ -75,7 +75,8 @@ async def test_applying_and_lifting_write_the_log_and_reach_the_cache(
         )
     assert after == "suspend"
     await cache.refresh()
-    assert cache.refuses("a.spam.example") and not cache.refuses("example")
+    assert cache.refuses("a.spam.example")
+    assert not cache.refuses("example")
     async with pool.acquire() as connection:
         assert await lift_policy(connection, domain="spam.example", who="admin")
         assert not await lift_policy(connection, domain="spam.example", who="admin")
@@ -95,6 +96,7 @@ async def test_limited_federation_refuses_all_but_allowed_hosts(pool: asyncpg.Po
     async with pool.acquire() as connection:
         await apply_policy(connection, domain="friend.example", severity="allow", who="admin")
     await cache.refresh()
-    assert not cache.refuses("friend.example") and not cache.refuses("x.friend.example")
+    assert not cache.refuses("friend.example")
+    assert not cache.refuses("x.friend.example")
     assert cache.refuses("stranger.example")
     assert not cache.refuses("us.example")
