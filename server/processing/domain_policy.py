@@ -124,6 +124,8 @@ class DomainPolicies:
     _limit_rule: storage.LimitRule = field(default_factory=storage.LimitRule)
     _stale: bool = True
     _loading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Reloads under way: the loop keeps only weak references to tasks.
+    _reloads: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def refresh(self) -> None:
         """Read the table again (at start, on a notification, after a change in this process)."""
@@ -137,7 +139,9 @@ class DomainPolicies:
     def changed(self) -> None:
         """A notification: another process (or this one) changed the table."""
         self._stale = True
-        asyncio.get_running_loop().create_task(self._refresh_quietly())
+        task = asyncio.get_running_loop().create_task(self._refresh_quietly())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
 
     async def _refresh_quietly(self) -> None:
         try:
