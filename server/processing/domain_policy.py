@@ -126,6 +126,7 @@ class DomainPolicies:
     _loading: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Reloads under way: the loop keeps only weak references to tasks.
     _reloads: set[asyncio.Task[None]] = field(default_factory=set)
+    _heard_since_start: bool = False
 
     async def refresh(self) -> None:
         """Read the table again (at start, on a notification, after a change in this process)."""
@@ -152,7 +153,17 @@ class DomainPolicies:
             log.warning("domain policies not reloaded", error=str(error))
 
     async def listen(self, stop: asyncio.Event) -> None:
-        await keep_listening(self.pool, CHANNEL, self.changed, stop, name="domain policies")
+        await keep_listening(
+            self.pool, CHANNEL, self.changed, stop, name="domain policies",
+            on_listening=self._listens,
+        )  # fmt: skip
+
+    def _listens(self) -> None:
+        self._heard_since_start = True
+
+    def listening(self) -> bool:
+        """Whether the LISTEN was established at least once (for tests and health)."""
+        return self._heard_since_start
 
     def severity(self, host: str) -> Severity | None:
         """The policy that applies to `host`: the most specific domain with a policy decides."""
