@@ -97,15 +97,25 @@ async def apply_policy(
 
 
 async def lift_policy(
-    connection: DbConnection, *, domain: str, source: str = LOCAL, who: str
+    connection: DbConnection,
+    *,
+    domain: str,
+    source: str = LOCAL,
+    who: str,
+    urls: NodeUrls | None = None,
 ) -> bool:
-    """Remove `source`'s row for `domain` (what was purged stays gone); False when none was."""
+    """Remove `source`'s row for `domain` (what was purged stays gone); False when none was.
+    Removing the place's own `allow` may leave a trust list's `suspend` in force: the purge then
+    runs as when the suspension came."""
+    before = storage.effective(await storage.policies_of(connection, domain))
     removed = await storage.remove_policy(connection, domain=domain, source=source)
     if removed:
         after = storage.effective(await storage.policies_of(connection, domain))
         details: dict[str, object] = {"effective": after}
         if source != LOCAL:
             details["source"] = source
+        if after == "suspend" and before != "suspend":
+            details["purged"] = await purge_domain(connection, domain, urls)
         await moderation_log.record(
             connection, who=who, action="domain.remove", target=domain, details=details
         )
