@@ -23,6 +23,7 @@ from server.routes import (
     api_calls,
     api_directory,
     api_events,
+    api_moderation,
     api_neighbours,
     api_openapi,
     api_place,
@@ -50,6 +51,7 @@ from server.web import calls as web_calls
 from server.web import events as web_events
 from server.web import home as web_home
 from server.web import joining as web_joining
+from server.web import moderation_domains as web_moderation_domains
 from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
@@ -84,6 +86,7 @@ API_MODULES = (
     api_place,
     api_calls,
     api_directory,
+    api_moderation,
 )
 
 
@@ -154,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
         web_profile,
         web_people,
         web_calls,
+        web_moderation_domains,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)
