@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from clients.api import MaillageClient
-from schemas.api_moderation import BlockIn, BlockOut, BlockResult, ReportIn, ReportOut, ResolveIn
+from schemas.api_reports import BlockIn, BlockOut, BlockResult, ReportIn, ReportOut, ResolveIn
 
 
 def blocks_path(as_me: bool) -> str:

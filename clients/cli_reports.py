@@ -7,7 +7,7 @@ import click
 from clients import api_reports
 from clients.cli import Column, json_option, show, with_client
 from clients.cli_moderation import moderation
-from schemas.api_moderation import ReportOut
+from schemas.api_reports import ReportOut
 
 RESOLUTIONS = ("no_action", "limit", "suspend", "remove_content")
 REPORT_COLUMNS: dict[str, Column] = {

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from schemas.api_moderation import (
+from schemas.api_reports import (
     BlockIn,
     BlockOut,
     BlockResult,
