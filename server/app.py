@@ -24,6 +24,7 @@ from server.routes import (
     api_calls,
     api_directory,
     api_events,
+    api_moderation,
     api_moderation_reports,
     api_neighbours,
     api_openapi,
@@ -83,6 +84,7 @@ API_MODULES = (
     api_place,
     api_calls,
     api_directory,
+    api_moderation,
     api_moderation_reports,
 )
 
