@@ -53,6 +53,7 @@ from server.web import calls as web_calls
 from server.web import events as web_events
 from server.web import home as web_home
 from server.web import joining as web_joining
+from server.web import moderation_reports as web_moderation_reports
 from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
@@ -144,6 +145,7 @@ def create_app(settings: Settings) -> web.Application:
         web_profile,
         web_people,
         web_calls,
+        web_moderation_reports,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

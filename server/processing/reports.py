@@ -34,12 +34,17 @@ from server.storage.reports import Report
 log = structlog.get_logger(__name__)
 
 Resolution = Literal["no_action", "limit", "suspend", "remove_content"]
+DOMAIN_RESOLUTIONS = ("limit", "suspend")
 MAX_OBJECTS = 20  # a report names one actor and a few of its objects; more is noise
 MAX_COMMENT = 5000  # Mastodon caps a report's comment at 1000 characters; we keep more
 
 
 class ReportError(Exception):
     """The report cannot be filed or resolved; the message says why."""
+
+
+class NotAllowed(ReportError):
+    """The account's role does not allow this resolution."""
 
 
 @dataclass(frozen=True)
@@ -166,8 +171,14 @@ async def resolve(
     reason: str,
     who: str,
     local_hosts: frozenset[str],
+    may_change_domains: bool,
 ) -> Report:
-    """Close a report with one action, written to the moderation log with the report."""
+    """Close a report with one action, written to the moderation log with the report.
+
+    `limit` and `suspend` set a domain policy, which takes the role that sets one directly
+    (`may_change_domains`): resolving a report is no way around it."""
+    if resolution in DOMAIN_RESOLUTIONS and not may_change_domains:
+        raise NotAllowed(f"{resolution} sets a domain policy: an administrator's decision")
     async with pool.acquire() as connection, connection.transaction():
         report = await reports.find_report(connection, report_id)
         if report is None:

@@ -20,15 +20,22 @@ from server.processing import blocks, reports
 from server.processing.neighbours import NeighbourError, resolve_actor_uri
 from server.routes.api_directory import read_query
 from server.routes.api_registry import API, current_account
-from server.routes.api_support import ApiFailure, read_body, reply
+from server.routes.api_support import ApiFailure, read_body, reply, role_allows
 from server.storage import blocks as stored_blocks
 from server.storage import local_actors
 from server.storage import reports as stored_reports
+from server.storage.accounts import Account
 from server.storage.local_actors import PLACE
 from server.storage.reports import Report
 
 # An animateur keeps a bad actor out in one action (issue 11): moderation is theirs too.
 MODERATORS = ("administrator", "animateur")
+
+
+def may_change_domains(account: Account) -> bool:
+    """The role that sets a domain policy directly (the domain part's route) may also limit or
+    suspend a domain by resolving a report."""
+    return role_allows(account, API.roles_for("PUT", "/api/v1/moderation/domains/{domain}") or ())
 
 
 def report_out(report: Report) -> ReportOut:
@@ -249,9 +256,12 @@ async def resolve_report(request: web.Request) -> web.Response:
             reason=body.reason,
             who=current_account(request).username,
             local_hosts=frozenset({services.urls.host}),
+            may_change_domains=may_change_domains(current_account(request)),
         )
     except LookupError:
         raise ApiFailure(404, f"no report {number}") from None
+    except reports.NotAllowed as error:
+        raise ApiFailure(403, str(error)) from None
     except reports.ReportError as error:
         raise ApiFailure(422, str(error), {"resolution": str(error)}) from None
     return reply(report_out(report))

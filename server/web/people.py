@@ -36,6 +36,7 @@ async def people_page(request: web.Request) -> web.Response:
             "actor": shared.actor or request.app[URLS].actor(shared.username or ""),
             "profile": shared.profile,
             "place_name": shared.place_name if shared.place else (own.display_name if own else ""),
+            "remote": shared.actor is not None,
         }
         for shared in found
     ]
