@@ -11,11 +11,13 @@ import json
 from typing import Any
 
 from federation.hosts import canonical_host
+from server.processing.follow_requests import follow_remote
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_events_network import answered, member, publish_event
 from tests.test_federation_network import accepted, follow, follow_state
+from tests.web_client import WebClient
 
 
 async def two_places(
@@ -217,3 +219,48 @@ async def test_a_place_blocking_a_neighbour_drops_what_it_sent(network: Loopback
     status, body = await call(mende, "GET", "/api/v1/moderation/blocks", token=tokens["mende"])
     assert status == 200, body
     assert [(b["blocker"], b["actor"]) for b in body] == [("place", florac.place)]
+
+
+async def test_a_members_block_ends_her_follows_refuses_theirs_and_hides_them_from_her(
+    network: LoopbackNetwork,
+) -> None:
+    mende, florac, tokens, _ = await two_places(network)
+    camille = await member(mende, tokens["mende"], "camille")
+    camille_actor = f"{mende.base}/actors/camille"
+    status, body = await call(
+        mende, "POST", "/api/v1/me/follows", token=camille, body={"target": florac.place}
+    )
+    assert status == 202, body
+    await wait_until(lambda: accepted(mende, camille_actor, florac.place), what="her follow")
+
+    status, body = await call(
+        mende, "POST", "/api/v1/me/blocks", token=camille, body={"target": florac.place}
+    )
+    assert (status, body) == (200, {"actor": florac.place, "state": "blocked"})
+    assert await follow_state(mende, camille_actor, florac.place) is None
+    assert await accepted(mende, mende.place, florac.place)  # the place's own follow stays
+    [block] = await wait_until(lambda: received(florac, "Block", camille_actor), what="her Block")
+    assert block["object"] == florac.place
+    status, mine = await call(mende, "GET", "/api/v1/me/blocks", token=camille)
+    assert [(b["blocker"], b["actor"]) for b in mine] == [("camille", florac.place)]
+    status, places = await call(mende, "GET", "/api/v1/moderation/blocks", token=tokens["mende"])
+    assert places == []  # hers, not the place's
+
+    # Florac's place now follows her: refused with a Reject.
+    await florac.services.actors.refresh_actor(camille_actor)
+    async with florac.pool.acquire() as connection, connection.transaction():
+        await follow_remote(connection, florac.services.node, "place", camille_actor)
+
+    async def answered_follow() -> str | None:
+        state = await follow_state(florac, florac.place, camille_actor)
+        return None if state == "pending" else state
+
+    assert await wait_until(answered_follow, what="the answer to florac's follow") == "rejected"
+
+    # Florac's event leaves the agenda she sees, not the one others see.
+    for username, password, shown in (("camille", "y" * 12, False), ("admin", "x" * 12, True)):
+        async with WebClient(mende) as browser:
+            await browser.sign_in(username, password)
+            status, page = await browser.get("/agenda?from=2026-01-01T00:00:00Z")
+            assert status == 200
+            assert ("Repair café" in page) is shown, username
