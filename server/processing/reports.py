@@ -26,7 +26,15 @@ from server.processing.context import NodeContext
 from server.processing.domain_policy import InvalidPolicy, apply_policy, canonical_domain
 from server.processing.publish import as_list, new_activity_id, publish
 from server.processing.sanitise import html_text, typed_text
-from server.storage import events, moderation_log, open_calls, profiles, remote_actors, reports
+from server.storage import (
+    events,
+    local_actors,
+    moderation_log,
+    open_calls,
+    profiles,
+    remote_actors,
+    reports,
+)
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import APPLICATION, PLACE
 from server.storage.reports import Report
@@ -53,14 +61,17 @@ class Reported:
     objects: list[str]  # the events, calls or profiles reported, by id
 
 
-async def reported(connection: DbConnection, target: str) -> Reported:
-    """What a member reports, from the id of an actor, event, call or shared profile."""
+async def reported(connection: DbConnection, node: NodeContext, target: str) -> Reported:
+    """What is reported, from the id of an actor, event, call or shared profile known here."""
     event = await events.find_by_ap_id(connection, target)
     if event is not None:
         return Reported(event.attributed_to, [target])
     call = await open_calls.find_by_uri(connection, target)
     if call is not None:
         return Reported(call.actor_uri, [target])
+    name = node.urls.local_actor_name(target)
+    if name is not None and await local_actors.find_local_actor(connection, name) is not None:
+        return Reported(target, [])
     if await profiles.find_remote_profile(connection, target) is not None:
         return Reported(target, [target])
     if await remote_actors.find_remote_actor(connection, target) is not None:
@@ -81,15 +92,10 @@ async def file_report(
     Application actor goes to the reported actor's server too (when it is another server)."""
     comment = typed_text(comment)[:MAX_COMMENT]
     async with pool.acquire() as connection, connection.transaction():
-        if node.urls.is_local(target):
-            found = Reported(target, [])
-            if node.urls.local_actor_name(target) is None:
-                event = await events.find_by_ap_id(connection, target)
-                found = Reported(event.attributed_to if event else node.urls.actor(PLACE), [target])
-        else:
-            found = await reported(connection, target)
-        remote = not node.urls.is_local(found.actor)
-        flag_id = new_activity_id(node.urls) if forward and remote else None
+        found = await reported(connection, node, target)
+        # Sent on only to a server we can reach: an actor of another node that we hold.
+        reachable = not node.urls.is_local(found.actor) and await known(connection, found.actor)
+        flag_id = new_activity_id(node.urls) if forward and reachable else None
         report = await reports.add_report(
             connection,
             origin="",
@@ -134,7 +140,11 @@ async def receive_flag(
     """A Flag from another server: queued when it names an actor or object of ours."""
     named = [ref for ref in as_list(activity.payload.get("object")) if ref]
     ids = [ref.get("id") if isinstance(ref, dict) else ref for ref in named][:MAX_OBJECTS]
-    ours = [ref for ref in ids if isinstance(ref, str) and node.urls.is_local(ref)]
+    ours = [
+        ref
+        for ref in ids
+        if isinstance(ref, str) and node.urls.is_local(ref) and await exists(connection, node, ref)
+    ]
     if not ours:
         log.info("a Flag naming nothing of ours ignored", flag=activity.activity_id)
         return
@@ -153,6 +163,19 @@ async def receive_flag(
     )
     if report is not None:
         log.info("report received", report=report.id, reporter=activity.actor_uri, target=target)
+
+
+async def known(connection: DbConnection, actor_uri: str) -> bool:
+    actor = await remote_actors.find_remote_actor(connection, actor_uri)
+    return actor is not None and not actor.gone
+
+
+async def exists(connection: DbConnection, node: NodeContext, ref: str) -> bool:
+    try:
+        await reported(connection, node, ref)
+    except ReportError:
+        return False
+    return True
 
 
 async def owner_of(connection: DbConnection, place: str, objects: list[str]) -> str:

@@ -136,7 +136,7 @@ async def report_page(request: web.Request) -> web.Response:
     actor = None
     async with services.pool.acquire() as connection:
         try:
-            found = await reports.reported(connection, target)
+            found = await reports.reported(connection, services.node, target)
             actor = None if services.urls.is_local(found.actor) else found.actor
         except reports.ReportError:
             found = None
