@@ -2,7 +2,7 @@
 
 The format is Mastodon's export of its domain blocks (Moderation > Federation > Export, see
 https://docs.joinmastodon.org/admin/moderation/ and Mastodon's
-`app/models/form/domain_block_batch.rb` for the import): a header row
+`app/controllers/admin/export_domain_blocks_controller.rb`, which writes and reads it): a header row
 `#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate`, then one row per
 domain. Severities are `suspend`, `silence` (our `limit`) and `noop` (no block: Mastodon uses it
 to reject media only, which Maillage does not store, so a `noop` row imports nothing). Older

@@ -48,4 +48,6 @@ FLASHES = {
     "report-resolved": N_("The report is resolved; the moderation log keeps the decision."),
     "blocked": N_("Blocked: follows with this actor end, and it can no longer follow."),
     "unblocked": N_("Unblocked."),
+    "domain-policy-set": N_("The decision is applied and written to the moderation log."),
+    "domain-policy-removed": N_("The decision is removed; what a suspension deleted stays gone."),
 }
