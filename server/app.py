@@ -24,6 +24,7 @@ from server.routes import (
     api_directory,
     api_events,
     api_moderation,
+    api_moderation_reports,
     api_neighbours,
     api_openapi,
     api_place,
@@ -52,6 +53,7 @@ from server.web import events as web_events
 from server.web import home as web_home
 from server.web import joining as web_joining
 from server.web import moderation_domains as web_moderation_domains
+from server.web import moderation_reports as web_moderation_reports
 from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
@@ -87,6 +89,7 @@ API_MODULES = (
     api_calls,
     api_directory,
     api_moderation,
+    api_moderation_reports,
 )
 
 
@@ -157,6 +160,7 @@ def create_app(settings: Settings) -> web.Application:
         web_profile,
         web_people,
         web_calls,
+        web_moderation_reports,
         web_moderation_domains,
     ):
         routes.add_routes(app.router)

@@ -16,10 +16,12 @@ from server.database import DbConnection
 from server.processing import (
     actor_lifecycle,
     aggregates,
+    blocks,
     follow_requests,
     live_feed,
     objects,
     reactions,
+    reports,
     rsvp,
 )
 from server.processing.context import NodeContext
@@ -140,6 +142,20 @@ async def on_leave(
     return NOT_SHOWN
 
 
+async def on_block(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> Outcome:
+    await blocks.receive_block(connection, node, activity)
+    return NOT_SHOWN
+
+
+async def on_flag(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity
+) -> Outcome:
+    await reports.receive_flag(connection, node, activity)
+    return NOT_SHOWN  # a report reaches the moderators' queue, never the wall
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Accept": on_accept,
@@ -152,6 +168,8 @@ HANDLERS: dict[str, Handler] = {
     "Announce": on_create,
     "Join": on_join,
     "Leave": on_leave,
+    "Block": on_block,
+    "Flag": on_flag,
 }
 
 
@@ -184,6 +202,10 @@ async def process_activity(
     # rebuilt, a place re-created) no longer holds, and what we answer must reach it.
     if await remote_actors.mark_alive(connection, activity.actor_uri):
         log.info("actor marked gone signed again: delivering to it again", actor=activity.actor_uri)
+    # The one border for blocks: a blocked actor's activity stops here (a Follow or Join of it
+    # answered with a Reject), before any handler acts on it.
+    if await blocks.refused(connection, node, activity):
+        return
     outcome = await handler(connection, node, activity)
     if await off_the_wall(connection, node, outcome, activity.actor_uri):
         return

@@ -25,6 +25,7 @@ from server.storage import agenda, open_calls
 from server.storage.agenda import AgendaFilter, AgendaItem, Near
 from server.storage.events import DeletedEvent
 from server.web.rendering import ONWARD_FORMS, render
+from server.web.viewer_blocks import blocked_by_viewer
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_LIMIT = 200
@@ -223,6 +224,13 @@ async def page(request: web.Request) -> web.Response:
         values = agenda_values([], shown, None, error=error or "?")
         return render(request, "agenda.html", values, status=422)
     items, following = await agenda_page_of(request, filter_of(query))
+    hidden = await blocked_by_viewer(request)
+    if hidden:
+        items = [
+            item
+            for item in items
+            if item.event.attributed_to not in hidden and item.event.actor_uri not in hidden
+        ]
     return render(request, "agenda.html", agenda_values(items, shown, following))
 
 

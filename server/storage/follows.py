@@ -209,3 +209,11 @@ async def page_of(
 async def all_relations(connection: DbConnection) -> list[Follow]:
     rows = await connection.fetch(f"SELECT {COLUMNS} FROM follows ORDER BY created_at, id")
     return [Follow(**dict(row)) for row in rows]
+
+
+async def relations_with(connection: DbConnection, actor: str) -> list[Follow]:
+    """Every relation, in any state, in which `actor` follows or is followed."""
+    rows = await connection.fetch(
+        f"SELECT {COLUMNS} FROM follows WHERE follower = $1 OR followed = $1", actor
+    )
+    return [Follow(**dict(row)) for row in rows]

@@ -44,6 +44,10 @@ FLASHES = {
         "Only the members of this place see your profile; the network is told to delete it."
     ),
     "visibility-network": N_("Your profile is now shared with the network."),
+    "report-filed": N_("Your report is sent to the place's moderators."),
+    "report-resolved": N_("The report is resolved; the moderation log keeps the decision."),
+    "blocked": N_("Blocked: follows with this actor end, and it can no longer follow."),
+    "unblocked": N_("Unblocked."),
     "domain-policy-set": N_("The decision is applied and written to the moderation log."),
     "domain-policy-removed": N_("The decision is removed; what a suspension deleted stays gone."),
 }

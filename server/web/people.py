@@ -12,6 +12,7 @@ from server.processing.directory import without_limited
 from server.storage import directory
 from server.storage.local_actors import PLACE, find_local_actor
 from server.web.rendering import render
+from server.web.viewer_blocks import blocked_by_viewer
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -31,11 +32,14 @@ async def people_page(request: web.Request) -> web.Response:
         found = await directory.shared_profiles(connection, query.skill, query.q, query.limit)
         own = await find_local_actor(connection, PLACE)
     found = without_limited(found, services.domain_policies.limits_url)
+    hidden = await blocked_by_viewer(request)
+    found = [shared for shared in found if shared.actor not in hidden]
     people = [
         {
             "actor": shared.actor or request.app[URLS].actor(shared.username or ""),
             "profile": shared.profile,
             "place_name": shared.place_name if shared.place else (own.display_name if own else ""),
+            "remote": shared.actor is not None,
         }
         for shared in found
     ]
