@@ -77,6 +77,10 @@ class FetchError(Exception):
         self.reason = reason
 
 
+class RefusedHost(FetchError):
+    """The node's moderation refuses this host (suspended, or outside limited federation)."""
+
+
 class BadUrl(FetchError):
     """The URL is malformed, or not http(s), or names no host we can canonicalise."""
 
@@ -147,6 +151,9 @@ class FetchPolicy:
     own_origins: Collection[str] = frozenset()
     # Stable test names (e.g. `mende.test`) to IP addresses, bypassing DNS but not the checks.
     host_resolver_overrides: Mapping[str, str] = field(default_factory=dict)
+    # The node's moderation (domain policies, limited federation): True for a canonical host
+    # nothing may be fetched from or posted to. Checked before any I/O, redirects included.
+    refuses_host: Callable[[str], bool] | None = None
     max_json_depth: int = 32
     max_json_keys: int = 10_000
     user_agent: str = "Maillage/0.1 (ActivityPub; +https://www.w3.org/TR/activitypub/)"
@@ -594,6 +601,9 @@ class SafeFetcher:
             raise ForbiddenUrl(target, "plain http is only allowed in development")
         if origin_of(target) in self.policy.own_origins:
             raise ForbiddenUrl(target, "this is our own origin; it is never fetched remotely")
+        refuses = self.policy.refuses_host
+        if refuses is not None and refuses(canonical_host(target)):
+            raise RefusedHost(target, "this node does not federate with this host")
         host = parts.hostname or ""
         # aiohttp skips the resolver for IP literals; refuse them here with a clear message
         # (the socket factory would refuse them anyway).

@@ -6,6 +6,7 @@ import click
 
 from clients.cli import MEMBER_COMMANDS
 from clients.cli_content import CONTENT_COMMANDS
+from clients.cli_moderation import MODERATION_COMMANDS
 from clients.cli_place import PLACE_COMMANDS
 from maillage.demo import demo
 from server.cli import OPERATOR_COMMANDS
@@ -25,5 +26,6 @@ for command in (
     *MEMBER_COMMANDS,
     *CONTENT_COMMANDS,
     *PLACE_COMMANDS,
+    *MODERATION_COMMANDS,
 ):
     main.add_command(command)

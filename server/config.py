@@ -85,6 +85,14 @@ class Settings(BaseSettings):
             '{"mende.test": "127.0.0.1"} for a test network on one machine.'
         ),
     )
+    limited_federation: bool = Field(
+        default=False,
+        description=(
+            "Federate only with the domains an `allow` policy covers (the place's own and those "
+            "of the trust lists it follows): every other host is refused inbound with 403 and is "
+            "never fetched or delivered to. NodeInfo says so."
+        ),
+    )
     run_workers: bool = Field(
         default=True,
         description=(

@@ -1,0 +1,183 @@
+"""Domain policies: applying and lifting them (the one entry point), and checking them fast.
+
+`apply_policy` and `lift_policy` are what every moderation path calls (the API, the web pages,
+the CLI through the API, trust lists, the reports queue): they write the row, write the
+moderation log and, when a domain becomes suspended, purge what we hold from it, all in the
+caller's transaction.
+
+`DomainPolicies` is what request paths read: every process holds the table in memory and reads
+it again when PostgreSQL notifies a change (a trigger on the table, see migration 0028), so the
+check on each inbox request, fetch and delivery is a dictionary lookup, never a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+
+from federation.hosts import InvalidHost, InvalidUrl, canonical_host
+from server.database import DbConnection
+from server.listening import keep_listening
+from server.processing.domain_purge import purge_domain
+from server.storage import domain_policies as storage
+from server.storage import moderation_log
+from server.storage.domain_policies import LOCAL, DomainPolicy, Severity
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "domain_policies"
+
+
+class InvalidPolicy(ValueError):
+    """A domain or severity we cannot store; the message says why."""
+
+
+def canonical_domain(text: str) -> str:
+    """The stored form of a domain typed by a person or read from a list (`Example.ORG.` ->
+    `example.org`); raises InvalidPolicy for anything that is not a host."""
+    text = text.strip()
+    if not text:
+        raise InvalidPolicy("a domain is needed")
+    if "*" in text:
+        raise InvalidPolicy("no wildcards: a policy on a domain already covers its subdomains")
+    try:
+        return canonical_host(text)
+    except (InvalidHost, InvalidUrl) as error:
+        raise InvalidPolicy(str(error)) from error
+
+
+async def apply_policy(
+    connection: DbConnection,
+    *,
+    domain: str,
+    severity: Severity,
+    source: str = LOCAL,
+    who: str,
+    public_reason: str = "",
+    private_reason: str = "",
+) -> Severity | None:
+    """Set `source`'s row for `domain` and act on it; the domain's effective severity after.
+
+    Runs in the caller's transaction. When the effective severity becomes `suspend`, every
+    thing held from the domain and its subdomains is purged in that transaction too.
+    `domain` must be canonical (`canonical_domain`).
+    """
+    before = storage.effective(await storage.policies_of(connection, domain))
+    await storage.set_policy(
+        connection,
+        domain=domain,
+        severity=severity,
+        source=source,
+        public_reason=public_reason,
+        private_reason=private_reason,
+    )
+    after = storage.effective(await storage.policies_of(connection, domain))
+    details: dict[str, object] = {"severity": severity, "effective": after}
+    if source != LOCAL:
+        details["source"] = source
+    if private_reason:
+        details["private_reason"] = private_reason
+    if after == "suspend" and before != "suspend":
+        details["purged"] = await purge_domain(connection, domain)
+    await moderation_log.record(
+        connection,
+        who=who,
+        action=f"domain.{severity}",
+        target=domain,
+        reason=public_reason,
+        details=details,
+    )
+    return after
+
+
+async def lift_policy(
+    connection: DbConnection, *, domain: str, source: str = LOCAL, who: str
+) -> bool:
+    """Remove `source`'s row for `domain` (what was purged stays gone); False when none was."""
+    removed = await storage.remove_policy(connection, domain=domain, source=source)
+    if removed:
+        after = storage.effective(await storage.policies_of(connection, domain))
+        details: dict[str, object] = {"effective": after}
+        if source != LOCAL:
+            details["source"] = source
+        await moderation_log.record(
+            connection, who=who, action="domain.remove", target=domain, details=details
+        )
+    return removed
+
+
+@dataclass
+class DomainPolicies:
+    """The policies in memory, for checks on every request. `limited_federation`: only hosts
+    an `allow` covers are federated with (a node setting, see Settings.limited_federation)."""
+
+    pool: asyncpg.Pool
+    limited_federation: bool = False
+    own_hosts: frozenset[str] = frozenset()
+    _severities: dict[str, Severity] = field(default_factory=dict)
+    _stale: bool = True
+    _loading: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def refresh(self) -> None:
+        """Read the table again (at start, on a notification, after a change in this process)."""
+        async with self._loading:
+            self._stale = False
+            async with self.pool.acquire() as connection:
+                rows = await storage.policies(connection)
+            self._severities = effective_by_domain(rows)
+
+    def changed(self) -> None:
+        """A notification: another process (or this one) changed the table."""
+        self._stale = True
+        asyncio.get_running_loop().create_task(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            if self._stale:
+                await self.refresh()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            # The listener calls `changed` again once it listens again after the outage.
+            log.warning("domain policies not reloaded", error=str(error))
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        await keep_listening(self.pool, CHANNEL, self.changed, stop, name="domain policies")
+
+    def severity(self, host: str) -> Severity | None:
+        """The policy that applies to `host`: the most specific domain with a policy decides."""
+        for domain in storage.covering(host):
+            found = self._severities.get(domain)
+            if found is not None:
+                return found
+        return None
+
+    def refuses(self, host: str) -> bool:
+        """True when nothing may be received from, fetched from or delivered to `host`."""
+        if host in self.own_hosts:
+            return False
+        found = self.severity(host)
+        if found == "suspend":
+            return True
+        return self.limited_federation and found != "allow"
+
+    def limits(self, host: str) -> bool:
+        """True when `host`'s content stays out of agenda, directory and wall unless followed."""
+        return self.severity(host) == "limit"
+
+    def limited_domains(self) -> list[str]:
+        return sorted(d for d, severity in self._severities.items() if severity == "limit")
+
+
+def effective_by_domain(rows: list[DomainPolicy]) -> dict[str, Severity]:
+    by_domain: dict[str, list[DomainPolicy]] = defaultdict(list)
+    for row in rows:
+        by_domain[row.domain].append(row)
+    found: dict[str, Severity] = {}
+    for domain, domain_rows in by_domain.items():
+        severity = storage.effective(domain_rows)
+        if severity is not None:
+            found[domain] = severity
+    return found
