@@ -20,6 +20,7 @@ from server.processing import (
     objects,
     reactions,
     rsvp,
+    trust_publishing,
 )
 from server.processing.context import NodeContext
 from server.processing.objects import Imported, NothingImported, Outcome, Removed, Shown
@@ -43,6 +44,10 @@ async def on_follow(
     followed = object_id_of(activity.payload)
     if followed is None:
         return NothingImported("a Follow of nothing")
+    if await trust_publishing.receive_follow(
+        connection, node, activity.actor_uri, followed, activity.activity_id
+    ):
+        return NOT_SHOWN
     await follow_requests.receive_follow(
         connection, node, activity.actor_uri, followed, activity.activity_id
     )
@@ -74,6 +79,10 @@ async def on_undo(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
 ) -> Outcome:
     if await rsvp.receive_undo_join(connection, node, activity):
+        return NOT_SHOWN
+    if await trust_publishing.receive_undo_follow(
+        connection, node, activity.actor_uri, activity.payload
+    ):
         return NOT_SHOWN
     if object_type_of(activity.payload) == "Follow" or await follow_requests.is_follow_activity(
         connection, object_id_of(activity.payload)

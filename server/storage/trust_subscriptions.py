@@ -222,7 +222,9 @@ async def proposals(
     return [Proposal(**dict(row)) for row in rows]
 
 
-async def decide(connection: DbConnection, proposal_id: int, state: str, who: str) -> Proposal | None:
+async def decide(
+    connection: DbConnection, proposal_id: int, state: str, who: str
+) -> Proposal | None:
     """Mark a pending proposal accepted or refused; None when there is no such pending one."""
     row = await connection.fetchrow(
         f"UPDATE trust_proposals SET state = $2, decided_at = now(), decided_by = $3 "
