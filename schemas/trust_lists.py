@@ -225,3 +225,8 @@ class ProposalOut(ApiModel):
 
 class ProposalsQuery(ApiModel):
     state: Literal["pending", "accepted", "refused"] = "pending"
+
+
+class UnsubscribedOut(ApiModel):
+    url: str
+    lifted: list[str] = Field(description="Domains whose policy came only from this list")

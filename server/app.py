@@ -28,6 +28,7 @@ from server.routes import (
     api_openapi,
     api_place,
     api_profiles,
+    api_trust,
     collections,
     context,
     events,
@@ -38,6 +39,7 @@ from server.routes import (
     pages,
     places_page,
     stream,
+    trust_list,
     wellknown,
 )
 from server.routes.api_registry import API
@@ -82,6 +84,7 @@ API_MODULES = (
     api_place,
     api_calls,
     api_directory,
+    api_trust,
 )
 
 
@@ -130,6 +133,7 @@ def create_app(settings: Settings) -> web.Application:
         stream,
         pages,
         places_page,
+        trust_list,
         auth,
         members,
         web_events,
