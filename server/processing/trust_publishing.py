@@ -38,8 +38,8 @@ async def put_entry(
         domain = canonical_domain(entry.domain)
     except InvalidPolicy as error:
         raise TrustListChangeError(str(error)) from None
-    if domain == node.urls.host:
-        raise TrustListChangeError("the list cannot name this node itself")
+    if domain == node.urls.host and entry.policy != "member":
+        raise TrustListChangeError("the list cannot suspend or limit this node itself")
     entry = entry.model_copy(update={"domain": domain})
     async with connection.transaction():
         current = await trust_lists.state(connection, lock=True)
