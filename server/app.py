@@ -57,6 +57,7 @@ from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
 from server.web import profile as web_profile
+from server.web import trust as web_trust
 from server.web.page_cache import PAGE_CACHE, PageCache, cached_pages, forget_pages_on_news
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
@@ -144,6 +145,7 @@ def create_app(settings: Settings) -> web.Application:
         web_profile,
         web_people,
         web_calls,
+        web_trust,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

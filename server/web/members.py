@@ -68,6 +68,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "members": may(account, *LIST_MEMBERS),
         "place": may(account, "PUT", "/api/v1/place"),
         "neighbours": may(account, "GET", "/api/v1/neighbours"),
+        "trust": may(account, "GET", "/api/v1/moderation/trust-lists"),
     }
     base = request.app[URLS].base
     snippet = (
