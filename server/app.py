@@ -24,6 +24,7 @@ from server.routes import (
     api_calls,
     api_directory,
     api_events,
+    api_moderation,
     api_neighbours,
     api_openapi,
     api_place,
@@ -85,6 +86,7 @@ API_MODULES = (
     api_place,
     api_calls,
     api_directory,
+    api_moderation,
     api_trust,
 )
 

@@ -47,7 +47,7 @@ class NodeServices:
 
     @property
     def node(self) -> NodeContext:
-        return NodeContext(self.urls, self.fetcher, self.actors)
+        return NodeContext(self.urls, self.fetcher, self.actors, self.domain_policies.limits)
 
 
 def fetch_policy(
@@ -83,7 +83,7 @@ async def open_services(settings: Settings) -> AsyncIterator[NodeServices]:
                     pool=pool,
                     fetcher=fetcher,
                     signer=signer,
-                    actors=RemoteActorDirectory(pool, fetcher, signer),
+                    actors=RemoteActorDirectory(pool, fetcher, signer, refuses=policies.refuses),
                     inbox_writer=InboxWriter(pool),
                     domain_policies=policies,
                 )

@@ -37,3 +37,17 @@ CREATE TABLE moderation_log (
     reason text NOT NULL DEFAULT '',
     details jsonb NOT NULL DEFAULT '{}'
 );
+
+-- The host of a URL as stored hosts are written (lowercase, port kept), and whether a host is
+-- covered by one of `domains` (itself, its name without the port, or a parent domain): the
+-- rule of server.storage.domain_policies.covering, for queries that hide limited domains.
+CREATE FUNCTION url_host(url text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT lower(substring(url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/?#]+)'))
+$$;
+CREATE FUNCTION host_covered(host text, domains text[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM unnest(domains) AS d
+        WHERE host = d OR regexp_replace(host, ':[0-9]+$', '') = d
+           OR regexp_replace(host, ':[0-9]+$', '') LIKE '%.' || d)
+$$;

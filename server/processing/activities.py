@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from federation.hosts import canonical_host
 from server.database import DbConnection
 from server.processing import (
     actor_lifecycle,
@@ -25,7 +26,7 @@ from server.processing import (
 from server.processing.context import NodeContext
 from server.processing.objects import Imported, NothingImported, Outcome, Removed, Shown
 from server.processing.payloads import object_id_of, object_type_of
-from server.storage import remote_actors
+from server.storage import follows, remote_actors
 from server.storage.inbox import Effectful, ReceivedActivity
 
 log = structlog.get_logger(__name__)
@@ -187,9 +188,30 @@ async def process_activity(
     if await remote_actors.mark_alive(connection, activity.actor_uri):
         log.info("actor marked gone signed again: delivering to it again", actor=activity.actor_uri)
     outcome = await handler(connection, node, activity)
+    if await off_the_wall(connection, node, outcome, activity.actor_uri):
+        return
     await live_feed.record_received(
         connection,
         outcome,
         place=activity.actor_uri,
         public=live_feed.is_public(activity.payload),
     )
+
+
+async def off_the_wall(
+    connection: DbConnection, node: NodeContext, outcome: Outcome, sender: str
+) -> bool:
+    """True for what a limited domain's object would put on the wall while we do not follow its
+    author there: the sender itself on that domain, followed (a `limit` domain policy)."""
+    if not isinstance(outcome, Imported) or outcome.shown is None:
+        return False
+    shown_id = outcome.shown.data.get("id")
+    object_id = shown_id if isinstance(shown_id, str) else sender
+    try:
+        host = canonical_host(object_id)
+        same_host = canonical_host(sender) == host
+    except ValueError:
+        return False
+    if not node.limits(host):
+        return False
+    return not (same_host and await follows.still_followed(connection, sender))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,3 +20,6 @@ class NodeContext:
     # them, pure bookkeeping does not.
     fetcher: SafeFetcher | None = None
     actors: RemoteActorDirectory | None = None
+    # The node's moderation: True for a canonical host whose content stays off the agenda,
+    # directory and wall unless we follow its author (a `limit` domain policy).
+    limits: Callable[[str], bool] = lambda _host: False

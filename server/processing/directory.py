@@ -8,6 +8,7 @@ from their `following` collections when a follow is accepted and again every
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ import structlog
 from pydantic import ValidationError
 
 from federation.fetcher import FetchError
+from federation.hosts import canonical_host
 from schemas.actors import Group
 from schemas.api_directory import PlaceOut, PlacesQuery
 from schemas.api_place import PlaceProfile
@@ -29,6 +31,7 @@ from server.processing.place_profile import current_profile, keep_place
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
 from server.storage import directory, follows
+from server.storage.directory import SharedProfile
 from server.storage.local_actors import PLACE
 from server.storage.place_profile import RemotePlaceProfile
 from server.stream_filters import distance_km
@@ -160,9 +163,16 @@ def place_out(
 
 
 async def search_places(
-    connection: DbConnection, urls: NodeUrls, query: PlacesQuery, now: datetime | None = None
+    connection: DbConnection,
+    urls: NodeUrls,
+    query: PlacesQuery,
+    now: datetime | None = None,
+    *,
+    limited: Callable[[str], bool] = lambda _url: False,
 ) -> list[PlaceOut]:
-    """The known places that pass every filter of `query`: by distance, else by name."""
+    """The known places that pass every filter of `query`: by distance, else by name.
+    `limited` (DomainPolicies.limits_url): a suggested place it names is left out; a place
+    we follow shows whatever its domain's policy."""
     own = urls.actor(PLACE)
     moment = query.open_at or now or datetime.now(UTC)
     following = await directory.followed_by(connection, own)
@@ -177,11 +187,13 @@ async def search_places(
         # from before (a follow that ended) are not listed.
         if place.actor_uri in following:
             places[place.actor_uri] = (place, "following")
-        elif place.actor_uri in suggested:
+        elif place.actor_uri in suggested and not limited(place.actor_uri):
             places[place.actor_uri] = (place, "suggested")
     # Suggestions without place details (not fetched yet) are shown by their id and name; the
     # actors a neighbour follows that are known not to be places are no suggestions.
-    missing = [uri for uri in suggested if uri not in places and uri not in following]
+    missing = [
+        uri for uri in suggested if uri not in places and uri not in following and not limited(uri)
+    ]
     actors = await directory.actors_of(connection, missing) if missing else {}
     for uri in missing:
         kind, name = actors.get(uri, ("Group", None))
@@ -324,3 +336,24 @@ async def refresh_due_suggestions(
     for neighbour in due:
         await refresh_suggestions(pool, node, neighbour)
     return len(due)
+
+
+def without_limited(
+    found: list[SharedProfile], limited: Callable[[str], bool]
+) -> list[SharedProfile]:
+    """The people search without remote profiles of limited domains (DomainPolicies.limits_url),
+    unless the place that shared the profile, which we follow, is on the person's own host."""
+    return [
+        profile
+        for profile in found
+        if profile.actor is None
+        or not limited(profile.actor)
+        or (profile.place is not None and same_host(profile.actor, profile.place))
+    ]
+
+
+def same_host(first: str, second: str) -> bool:
+    try:
+        return canonical_host(first) == canonical_host(second)
+    except ValueError:
+        return False

@@ -26,6 +26,7 @@ from server.processing.domain_purge import purge_domain
 from server.storage import domain_policies as storage
 from server.storage import moderation_log
 from server.storage.domain_policies import LOCAL, DomainPolicy, Severity
+from server.urls import NodeUrls
 
 log = structlog.get_logger(__name__)
 
@@ -59,12 +60,13 @@ async def apply_policy(
     who: str,
     public_reason: str = "",
     private_reason: str = "",
+    urls: NodeUrls | None = None,
 ) -> Severity | None:
     """Set `source`'s row for `domain` and act on it; the domain's effective severity after.
 
     Runs in the caller's transaction. When the effective severity becomes `suspend`, every
     thing held from the domain and its subdomains is purged in that transaction too.
-    `domain` must be canonical (`canonical_domain`).
+    `domain` must be canonical (`canonical_domain`). `urls`: see `purge_domain`.
     """
     before = storage.effective(await storage.policies_of(connection, domain))
     await storage.set_policy(
@@ -82,7 +84,7 @@ async def apply_policy(
     if private_reason:
         details["private_reason"] = private_reason
     if after == "suspend" and before != "suspend":
-        details["purged"] = await purge_domain(connection, domain)
+        details["purged"] = await purge_domain(connection, domain, urls)
     await moderation_log.record(
         connection,
         who=who,
@@ -119,6 +121,7 @@ class DomainPolicies:
     limited_federation: bool = False
     own_hosts: frozenset[str] = frozenset()
     _severities: dict[str, Severity] = field(default_factory=dict)
+    _limit_rule: storage.LimitRule = field(default_factory=storage.LimitRule)
     _stale: bool = True
     _loading: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -129,6 +132,7 @@ class DomainPolicies:
             async with self.pool.acquire() as connection:
                 rows = await storage.policies(connection)
             self._severities = effective_by_domain(rows)
+            self._limit_rule = storage.limit_rule(self._severities)
 
     def changed(self) -> None:
         """A notification: another process (or this one) changed the table."""
@@ -167,8 +171,16 @@ class DomainPolicies:
         """True when `host`'s content stays out of agenda, directory and wall unless followed."""
         return self.severity(host) == "limit"
 
-    def limited_domains(self) -> list[str]:
-        return sorted(d for d, severity in self._severities.items() if severity == "limit")
+    def limits_url(self, url: str) -> bool:
+        try:
+            return self.limits(canonical_host(url))
+        except (InvalidHost, InvalidUrl):
+            return False
+
+    @property
+    def limit_rule(self) -> storage.LimitRule:
+        """For queries that hide limited content (the agenda)."""
+        return self._limit_rule
 
 
 def effective_by_domain(rows: list[DomainPolicy]) -> dict[str, Severity]:

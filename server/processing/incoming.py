@@ -158,6 +158,17 @@ def without_foreign_copy(payload: dict[str, Any], actor: str) -> dict[str, Any]:
     return payload
 
 
+def refuse_moderated(directory: RemoteActorDirectory, url: str) -> None:
+    """403 for a URL on a host the node does not federate with (a suspended domain, or any
+    host but the allowed ones in limited federation mode): before any fetch or write."""
+    try:
+        host = canonical_host(url)
+    except ValueError:
+        return  # not a URL: the checks that follow refuse it with their own reason
+    if directory.refuses(host):
+        raise Refused(403, f"this node does not federate with {host}")
+
+
 def safe_origin(url: str) -> str:
     try:
         return origin_of(url)
@@ -185,6 +196,7 @@ async def verify(
         )
     except SignatureError as error:
         raise Refused(401, error.reason) from None
+    refuse_moderated(directory, pending.key_id)
     try:
         key = await directory.key(pending.key_id)
     except ActorUnavailable as error:
@@ -218,6 +230,7 @@ async def accept_incoming(
     activity_id = required_text(payload, "id")
     activity_type = required_text(payload, "type")
     actor = required_text(payload, "actor")
+    refuse_moderated(directory, actor)
     check_origins(payload, activity_id, actor)
     # Mastodon sends an actor's self-Delete to every server it ever talked to: one we never
     # knew needs no fetch and no work (SECURITY.md #19).

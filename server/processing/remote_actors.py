@@ -7,6 +7,7 @@ refetch per window (row 19; `server.processing.actor_keys`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +52,9 @@ class RemoteActorDirectory:
     signer: RequestSigner
     keys: KeyCache = field(default_factory=KeyCache)
     key_fetches: KeyFetchMemory = field(default_factory=KeyFetchMemory)
+    # The node's moderation (DomainPolicies.refuses): True for a host we do not federate with.
+    # The fetcher refuses such hosts too; this lets the inbox answer 403 before any lookup.
+    refuses: Callable[[str], bool] = field(default=lambda _host: False)
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from federation.signatures import SignatureError, prepare_verification
-from server.processing.incoming import IncomingRequest, Refused, verify
+from server.processing.incoming import IncomingRequest, Refused, refuse_moderated, verify
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 
 
@@ -26,8 +26,8 @@ async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest
     """Who signed this GET, and with which key; Refused(401) when unsigned or not verifying.
 
     Every check that needs no key comes first, so that an unsigned or out-of-date request costs no
-    fetch. There is no list of blocked servers yet: when one comes (moderation), the signer's
-    host is checked here, after the signature.
+    fetch. A signer on a host the node does not federate with (moderation) is refused with 403
+    before its key is looked up.
     """
     try:
         pending = prepare_verification(
@@ -35,6 +35,7 @@ async def fetch_signer(directory: RemoteActorDirectory, request: IncomingRequest
         )
     except SignatureError as error:
         raise Refused(401, f"authorized fetch: {error.reason}") from None
+    refuse_moderated(directory, pending.key_id)
     try:
         key = await directory.key(pending.key_id)
     except ActorUnavailable as error:

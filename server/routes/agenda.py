@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,7 +93,10 @@ def filter_of(query: AgendaQuery, limit: int | None = None) -> AgendaFilter:
 async def agenda_page_of(
     request: web.Request, wanted: AgendaFilter
 ) -> tuple[list[AgendaItem], str | None]:
-    async with request.app[SERVICES].pool.acquire() as connection:
+    services = request.app[SERVICES]
+    # Limited domains' events stay out unless we follow their place (moderation).
+    wanted = dataclasses.replace(wanted, hidden=services.domain_policies.limit_rule)
+    async with services.pool.acquire() as connection:
         items, following = await agenda.agenda(connection, wanted)
     return items, None if following is None else cursor_of(*following)
 

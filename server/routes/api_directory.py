@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.api_directory import LinkOut, PeopleQuery, PersonOut, PlaceOut, PlacesQuery, SkillOut
 from server.appkeys import SERVICES, URLS
-from server.processing.directory import geojson, search_places
+from server.processing.directory import geojson, search_places, without_limited
 from server.routes.api_registry import API
 from server.routes.api_support import ApiFailure, reply
 from server.storage import directory
@@ -46,8 +46,11 @@ def read_query(request: web.Request, model: type[Q]) -> Q:
 
 
 async def places_for(request: web.Request, query: PlacesQuery) -> list[PlaceOut]:
-    async with request.app[SERVICES].pool.acquire() as connection:
-        return await search_places(connection, request.app[URLS], query)
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        return await search_places(
+            connection, request.app[URLS], query, limited=services.domain_policies.limits_url
+        )
 
 
 @API.route(
@@ -91,9 +94,11 @@ async def places_geojson(request: web.Request) -> web.Response:
 async def search_people(request: web.Request) -> web.Response:
     query = read_query(request, PeopleQuery)
     urls = request.app[URLS]
-    async with request.app[SERVICES].pool.acquire() as connection:
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
         found = await directory.shared_profiles(connection, query.skill, query.q, query.limit)
         own_place = await find_local_actor(connection, PLACE)
+    found = without_limited(found, services.domain_policies.limits_url)
     own_name = own_place.display_name if own_place is not None else None
     people = [
         PersonOut(

@@ -26,6 +26,9 @@ async def places_page(request: web.Request) -> web.Response:
             for problem in error.errors()
         ]
         return render(request, "places.html", values, status=422)
-    async with request.app[SERVICES].pool.acquire() as connection:
-        values["places"] = await search_places(connection, request.app[URLS], query)
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        values["places"] = await search_places(
+            connection, request.app[URLS], query, limited=services.domain_policies.limits_url
+        )
     return render(request, "places.html", values)

@@ -107,7 +107,13 @@ async def nodeinfo(request: web.Request) -> web.Response:
             "users": {"total": counts.users},
             "localPosts": counts.local_posts,
         },
-        "metadata": {"nodeName": settings.place_name, "placeName": settings.place_name},
+        "metadata": {
+            "nodeName": settings.place_name,
+            "placeName": settings.place_name,
+            # Limited federation mode: only the domains an `allow` policy covers are federated
+            # with (FEDERATION.md, Moderation). "open": every domain but the suspended ones.
+            "federation": {"mode": "limited" if settings.limited_federation else "open"},
+        },
     }
     return web.Response(
         text=json.dumps(document),

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from server.database import DbConnection
+from server.storage.domain_policies import LimitRule
 from server.storage.events import COLUMNS, StoredEvent, from_row
 
 EARTH_RADIUS_KM = 6371.0
@@ -42,6 +43,8 @@ class AgendaFilter:
     now_only: bool = False  # only what is running at `start`
     limit: int = 50
     after: tuple[datetime, int] | None = None  # (start_time, id) of the previous page's last
+    # Events of limited domains stay out unless one of our actors follows their place.
+    hidden: LimitRule = field(default_factory=LimitRule)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,14 @@ def agenda_sql(wanted: AgendaFilter) -> tuple[str, list[Any]]:
             f"{arg(wanted.near.latitude)}::float8", f"{arg(wanted.near.longitude)}::float8"
         )
         common.append(f"{distance} <= {arg(wanted.near.km)}")
+    if wanted.hidden:
+        hides = wanted.hidden.hides_sql(
+            "attributed_to", arg(list(wanted.hidden.limited)), arg(list(wanted.hidden.exceptions))
+        )
+        common.append(
+            f"(local OR NOT {hides} OR EXISTS (SELECT 1 FROM follows f "
+            "WHERE f.followed = attributed_to AND f.state = 'accepted'))"
+        )
     if wanted.after is not None:
         common.append(f"(start_time, id) > ({arg(wanted.after[0])}, {arg(wanted.after[1])})")
     moment = arg(wanted.start)

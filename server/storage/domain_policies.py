@@ -136,3 +136,32 @@ def covering(host: str) -> list[str]:
 
 def covers(domain: str, host: str) -> bool:
     return domain in covering(host)
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    """What queries hide as limited: hosts `limited` covers but `exceptions` (more specific
+    domains with another policy) do not. Empty when nothing is limited: queries then add no
+    condition at all."""
+
+    limited: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.limited)
+
+    def hides_sql(self, url: str, limited: str, exceptions: str) -> str:
+        """SQL true for a row whose `url` expression is on a limited host; `limited` and
+        `exceptions` are the placeholders of the two arrays."""
+        host = f"url_host({url})"
+        return f"(host_covered({host}, {limited}) AND NOT host_covered({host}, {exceptions}))"
+
+
+def limit_rule(severities: dict[str, Severity]) -> LimitRule:
+    limited = sorted(domain for domain, severity in severities.items() if severity == "limit")
+    exceptions = sorted(
+        domain
+        for domain, severity in severities.items()
+        if severity != "limit" and any(covers(parent, domain) for parent in limited)
+    )
+    return LimitRule(tuple(limited), tuple(exceptions))

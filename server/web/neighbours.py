@@ -44,7 +44,10 @@ async def page(
     found = await list_neighbours(services.pool, services.node)
     async with services.pool.acquire() as connection:
         places = await search_places(
-            connection, request.app[URLS], PlacesQuery.model_validate({"suggestions": True})
+            connection,
+            request.app[URLS],
+            PlacesQuery.model_validate({"suggestions": True}),
+            limited=services.domain_policies.limits_url,
         )
     followed = {neighbour.uri for neighbour in found if neighbour.we_follow}
     suggested = [p for p in places if p.suggested and p.id not in followed]

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from schemas.api_directory import PeopleQuery
 from server.appkeys import SERVICES, URLS
+from server.processing.directory import without_limited
 from server.storage import directory
 from server.storage.local_actors import PLACE, find_local_actor
 from server.web.rendering import render
@@ -25,9 +26,11 @@ async def people_page(request: web.Request) -> web.Response:
         return render(
             request, "people.html", {"shown": raw, "people": [], "invalid": True}, status=422
         )
-    async with request.app[SERVICES].pool.acquire() as connection:
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
         found = await directory.shared_profiles(connection, query.skill, query.q, query.limit)
         own = await find_local_actor(connection, PLACE)
+    found = without_limited(found, services.domain_policies.limits_url)
     people = [
         {
             "actor": shared.actor or request.app[URLS].actor(shared.username or ""),

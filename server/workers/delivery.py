@@ -24,6 +24,7 @@ from federation.fetcher import (
     ForbiddenAddress,
     ForbiddenUrl,
     PostResponse,
+    RefusedHost,
     SafeFetcher,
 )
 from federation.retry import (
@@ -53,7 +54,8 @@ FIRST_KNOCK = "rfc9421"
 FALLBACK = "draft-cavage-http-signatures-12"
 REFUSALS_OF_A_SCHEME = frozenset({400, 401, 403})
 # What the fetcher refuses before connecting, or on seeing the connected address: permanent.
-REFUSED_BY_GUARD = (ForbiddenAddress, ForbiddenUrl, BadUrl)
+# RefusedHost: the node's moderation (a suspended domain, limited federation) refuses the host.
+REFUSED_BY_GUARD = (ForbiddenAddress, ForbiddenUrl, BadUrl, RefusedHost)
 # After deliveries finish, claim again at most this often; with none finished, this often (rows
 # may have become due, or been published, while others were in flight).
 CLAIM_INTERVAL = 0.02
