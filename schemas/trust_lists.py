@@ -9,16 +9,16 @@ above.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from schemas import domain_blocks
 from schemas.api import ApiModel
 from schemas.context import AS_CONTEXT_URL, DATA_INTEGRITY_CONTEXT_URL
+from schemas.domain_blocks import DomainBlockRow
 from schemas.errors import SchemaError
 from schemas.vocab import MAILLAGE_NAMESPACE
 
@@ -46,17 +46,6 @@ TRUST_LIST_CONTEXT: list[Any] = [
 # How a list's word becomes a domain policy's severity on the subscriber (and back).
 SEVERITY_OF: dict[str, str] = {"member": "allow", "suspend": "suspend", "limit": "limit"}
 POLICY_OF: dict[str, str] = {severity: policy for policy, severity in SEVERITY_OF.items()}
-# Mastodon's domain-block CSV (`#domain,#severity,...`) says `silence` for our `limit`; it has no
-# word for a member, so members are left out of the CSV.
-MASTODON_SEVERITY: dict[str, str] = {"suspend": "suspend", "limit": "silence"}
-MASTODON_CSV_HEADER = (
-    "#domain",
-    "#severity",
-    "#reject_media",
-    "#reject_reports",
-    "#public_comment",
-    "#obfuscate",
-)
 
 
 class TrustListEntry(BaseModel):
@@ -138,17 +127,13 @@ def trust_list_document(
 
 
 def mastodon_csv(entries: Iterable[TrustListEntry]) -> str:
-    """The list's blocks as Mastodon's domain-block CSV (members have no Mastodon word)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(MASTODON_CSV_HEADER)
-    for entry in entries:
-        severity = MASTODON_SEVERITY.get(entry.policy)
-        if severity is not None:
-            writer.writerow(
-                (entry.domain, severity, "false", "false", entry.public_reason, "false")
-            )
-    return out.getvalue()
+    """The list's blocks as Mastodon's domain-block CSV (`limit` is Mastodon's `silence`);
+    members have no word in Mastodon's format and are left out."""
+    return domain_blocks.write(
+        DomainBlockRow(entry.domain, entry.policy, entry.public_reason)
+        for entry in entries
+        if entry.policy != "member"
+    )
 
 
 # --- REST bodies (/api/v1/moderation/trust-lists) ----------------------------------------------

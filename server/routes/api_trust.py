@@ -56,7 +56,7 @@ async def subscription_list(services: NodeServices) -> list[SubscriptionOut]:
     return [
         SubscriptionOut(
             url=s.url,
-            mode=s.mode,  # type: ignore[arg-type]
+            mode=s.mode,
             publisher=s.publisher,
             name=s.name,
             version=s.version,
