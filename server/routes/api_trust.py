@@ -229,10 +229,10 @@ async def get_proposals(request: web.Request) -> web.Response:
 
 
 async def decide(request: web.Request, accept: bool) -> web.Response:
-    try:
-        proposal_id = int(request.match_info["id"])
-    except ValueError:
-        raise ApiFailure(404, "no such proposal") from None
+    text = request.match_info["id"]
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ApiFailure(404, "no such proposal")
+    proposal_id = int(text)
     found = await trust_subscriptions.decide(
         request.app[SERVICES].pool,
         proposal_id,
