@@ -54,6 +54,7 @@ from server.web import calls as web_calls
 from server.web import events as web_events
 from server.web import home as web_home
 from server.web import joining as web_joining
+from server.web import moderation_domains as web_moderation_domains
 from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
@@ -148,6 +149,7 @@ def create_app(settings: Settings) -> web.Application:
         web_people,
         web_calls,
         web_trust,
+        web_moderation_domains,
     ):
         routes.add_routes(app.router)
     API.add_routes(app.router)

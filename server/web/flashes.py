@@ -44,4 +44,6 @@ FLASHES = {
         "Only the members of this place see your profile; the network is told to delete it."
     ),
     "visibility-network": N_("Your profile is now shared with the network."),
+    "domain-policy-set": N_("The decision is applied and written to the moderation log."),
+    "domain-policy-removed": N_("The decision is removed; what a suspension deleted stays gone."),
 }

@@ -1,0 +1,95 @@
+"""The domains page: an administrator suspends, limits, removes and imports Mastodon's CSV with
+plain forms (CSRF-checked, no script), in French or English; the log page lists every action;
+other roles are refused the page and its forms."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from tests.network import LoopbackNetwork
+from tests.test_api_neighbours import call, log_in
+from tests.test_domain_blocks_csv import FIXTURE
+from tests.web_client import WebClient
+
+PAGE = "/manage/moderation/domains"
+
+
+async def test_an_administrator_decides_about_domains_from_the_page(
+    network: LoopbackNetwork,
+) -> None:
+    node = await network.add("mende")
+    await network.start_all()
+    token = await log_in(node)
+    status, _ = await call(node, "POST", "/api/v1/accounts", token=token, body={
+        "username": "lea", "email": "lea@example.org", "role": "animateur",
+        "password": "lea-password-1",
+    })  # fmt: skip
+    assert status == 201
+    async with WebClient(node) as admin, WebClient(node) as lea:
+        await admin.sign_in()
+        status, page = await admin.get("/manage")
+        assert PAGE in page
+        status, page = await admin.get(PAGE)
+        assert status == 200
+        assert "Aucune décision pour l&#39;instant" in page
+
+        status, _, page = await admin.post(PAGE, {"domain": "not a domain", "severity": "suspend"})
+        assert status == 422
+        assert 'id="e-domain"' in page
+        assert await node.fetchval("SELECT count(*) FROM domain_policies") == 0
+        status, _, _ = await admin.post(PAGE, {"domain": "spam.example", "severity": "suspend"},
+                                        csrf="forged")  # fmt: skip
+        assert status == 403
+        assert await node.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+        status, location, _ = await admin.post(PAGE, {
+            "domain": "Spam.Example", "severity": "suspend", "public_reason": "Pourriels",
+            "private_reason": "signalé par Léa",
+        })  # fmt: skip
+        assert (status, location) == (303, PAGE)
+        status, page = await admin.get(PAGE)
+        assert "spam.example" in page
+        assert "suspendu" in page
+        assert "signalé par Léa" in page
+        _, page = await admin.get(PAGE + "?lang=en")
+        assert "suspended" in page
+        assert "Remove the decision on spam.example" in page
+
+        status, location, _ = await admin.post(PAGE + "/remove", {"domain": "spam.example"})
+        assert (status, location) == (303, PAGE)
+        assert await node.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+        await admin.get(PAGE)
+        assert admin.session is not None
+        form = aiohttp.FormData()
+        form.add_field("csrf", admin.csrf())
+        form.add_field("file", FIXTURE.read_bytes(), filename="domain_blocks.csv",
+                       content_type="text/csv")  # fmt: skip
+        async with admin.session.post(admin.url(PAGE + "/import"), data=form) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "3 domains applied." in page  # the language chosen above
+        assert "media.example" in page  # the noop row, skipped with its reason
+        async with admin.session.get(admin.url(PAGE + "/export")) as response:
+            assert response.status == 200
+            exported = await response.text()
+        assert exported.splitlines()[0].startswith("#domain,#severity")
+        assert "noisy.example,silence" in exported
+
+        status, page = await admin.get("/manage/moderation/log")
+        assert status == 200
+        assert page.count("domain.suspend") == 3  # spam, then two of the file
+        assert "domain.remove" in page
+        assert "Pourriels" in page
+
+        await lea.sign_in("lea", "lea-password-1")
+        status, _ = await lea.get(PAGE)
+        assert status == 403
+        status, _ = await lea.get("/manage/moderation/log")
+        assert status == 403
+        await lea.get("/manage")
+        status, _, _ = await lea.post(PAGE, {"domain": "other.example", "severity": "suspend"})
+        assert status == 403
+        assert await node.fetchval(
+            "SELECT count(*) FROM domain_policies WHERE domain = 'other.example'"
+        ) == 0  # fmt: skip
