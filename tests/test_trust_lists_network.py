@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from server.processing.domain_policy import apply_policy
 from tests.hostile import HostileActor, HostileServer, deliver, hostile_server, rsa_key
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
+from tests.test_federation_network import accepted, follow
 from tests.test_unfollow_network import names_in_agenda
 
 SPAM = "spam.test"
@@ -80,12 +80,17 @@ async def severity(node: NetworkNode, domain: str, source: str = "") -> str | No
     return found
 
 
-async def start(network: LoopbackNetwork, *names: str) -> list[NetworkNode]:
-    """Nodes that also reach the fake peer's host name (on the hostile server, on loopback)."""
+async def start(
+    network: LoopbackNetwork, *names: str, limited: tuple[str, ...] = ()
+) -> list[NetworkNode]:
+    """Nodes that also reach the fake peer's host name (on the hostile server, on loopback);
+    those named in `limited` federate only with the domains they allow."""
     nodes = [await network.add(name) for name in names]
     hosts = {**network.host_map(), SPAM: "127.0.0.1"}
     for node in network.nodes.values():
-        node.settings = node.settings.model_copy(update={"dev_hosts": hosts})
+        node.settings = node.settings.model_copy(
+            update={"dev_hosts": hosts, "limited_federation": node.name in limited}
+        )
     for node in nodes:
         await node.start()
     return nodes
@@ -188,8 +193,13 @@ async def _hides(node: NetworkNode, name: str) -> bool:
 
 
 async def _local_allow(node: NetworkNode, domain: str) -> None:
-    async with node.pool.acquire() as connection, connection.transaction():
-        await apply_policy(connection, domain=domain, severity="allow", who="admin")
+    """The place's own decision, through the moderation API."""
+    token = await log_in(node)
+    status, body = await call(
+        node, "PUT", f"/api/v1/moderation/domains/{domain}", token=token,
+        body={"severity": "allow"},
+    )  # fmt: skip
+    assert status == 200, body
 
 
 async def test_a_review_subscriber_gets_proposals_and_a_local_decision_beats_the_list(
@@ -273,3 +283,46 @@ async def test_a_tampered_list_is_refused_and_changes_nothing(scene: Network) ->
     assert status == 422, answer
     assert "proof" in answer["error"]
     assert await scene.florac.fetchval("SELECT count(*) FROM trust_subscriptions") == 0
+
+
+async def test_member_entries_are_the_allowlist_of_limited_federation(
+    network: LoopbackNetwork,
+) -> None:
+    """Mende federates only with what it allows: its coordinator (its own decision) and, through
+    the list, the network's members. Florac, a member, may follow it; once the list drops
+    Florac, Mende refuses it."""
+    coordinator, mende, florac = await start(
+        network, "coordination", "mende", "florac", limited=("mende",)
+    )
+    tokens = {node.name: await log_in(node) for node in (coordinator, mende, florac)}
+    list_url = f"{coordinator.base}/trust-list"
+    status, body = await call(
+        coordinator, "POST", f"{BASE}/published", token=tokens["coordination"],
+        body={"published": True},
+    )  # fmt: skip
+    assert status == 200, body
+    for node in (coordinator, mende, florac):
+        status, body = await call(
+            coordinator, "POST", f"{BASE}/published/entries", token=tokens["coordination"],
+            body={"domain": node.settings.domain, "policy": "member"},
+        )  # fmt: skip
+        assert status == 200, body
+    await _local_allow(mende, coordinator.settings.domain or "")
+    status, body = await call(mende, "POST", BASE, token=tokens["mende"], body={"url": list_url})
+    assert status == 201, body
+
+    await follow(florac, mende)
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="mende's Accept")
+
+    florac_host = florac.settings.domain or ""
+    assert not mende.services.domain_policies.refuses(florac_host)
+    status, body = await call(
+        coordinator, "DELETE", f"{BASE}/published/entries", token=tokens["coordination"],
+        body={"domain": florac_host},
+    )  # fmt: skip
+    assert status == 200, body
+
+    async def refused() -> bool:
+        return mende.services.domain_policies.refuses(florac_host)
+
+    await wait_until(refused, what="mende to refuse florac once the list drops it")
