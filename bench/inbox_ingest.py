@@ -322,6 +322,13 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--web-processes", type=int, default=1, help="node processes sharing the database"
     )
+    parser.add_argument(
+        "--policies",
+        type=int,
+        default=0,
+        help="domain policies in place (suspend and limit, none on the actors' hosts), so that "
+        "every request pays the moderation check",
+    )
     common_arguments(parser)
     return parser.parse_args()
 
@@ -340,6 +347,8 @@ async def run_with_database(
     actor_port = free_port()
     domain = f"bench.test:{ports[0]}"
     await create_node_in(database.dsn, domain)
+    if arguments.policies:
+        await add_policies(database.dsn, arguments.policies)
     say(f"generating {arguments.hosts} RSA keys for {arguments.actors} actors...")
     actors = build_actors(arguments.actors, arguments.hosts, actor_port)
     fetches: Counter[str] = Counter()
@@ -365,6 +374,24 @@ async def run_with_database(
     if arguments.profile and nodes[0].options.profile_path:
         say(top_functions(nodes[0].options.profile_path))
     return figures
+
+
+async def add_policies(dsn: str, count: int) -> None:
+    """`count` domain policies on other domains than the actors', half of them on subdomains:
+    each request is checked against them all (and accepted)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.executemany(
+            "INSERT INTO domain_policies (domain, severity) VALUES ($1, $2)",
+            [
+                (f"{'spam.' if number % 2 else ''}blocked{number}.example", severity)
+                for number in range(count)
+                for severity in (("suspend", "limit")[number % 2],)
+            ],
+        )
+    finally:
+        await connection.close()
+    say(f"{count} domain policies in place")
 
 
 def node_options(

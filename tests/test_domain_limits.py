@@ -14,11 +14,16 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from server.database import DbConnection
+from server.processing.activities import process_activity
+from server.processing.context import NodeContext
+from server.storage import events, follows, local_actors
+from server.storage.inbox import ReceivedActivity
+from server.storage.local_actors import PLACE
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.test_api_neighbours import call, log_in
+from tests.test_late_deliveries_network import FLORAC, NODE, PUBLIC, event
 from tests.test_unfollow_network import names_in_agenda
-
-pytestmark = pytest.mark.slow
 
 EVE = "https://evil.test/actors/eve"
 LOU = "https://sub.liar.test/actors/lou"
@@ -86,6 +91,7 @@ async def shown(node: NetworkNode) -> tuple[set[str], set[str], set[str]]:
     )
 
 
+@pytest.mark.slow
 async def test_limited_domains_stay_out_unless_followed(network: LoopbackNetwork) -> None:
     node = await network.add("mende")
     await network.start_all()
@@ -132,3 +138,36 @@ async def test_limited_domains_stay_out_unless_followed(network: LoopbackNetwork
         status, _ = await call(node, "DELETE", f"/api/v1/moderation/domains/{domain}", token=token)
         assert status == 204
     assert (await shown(node))[2] == {"Alice", "Lia"}
+
+
+async def test_a_limited_domain_reaches_the_wall_only_when_followed(
+    connection: DbConnection,
+) -> None:
+    """A stranger's event addressed to our place is taken (FEDERATION.md, "What is shown from
+    whom") and shown on the wall; from a limited domain it is not shown, unless we follow it."""
+    limited = NodeContext(NODE.urls, limits=lambda host: host == "florac.test")
+    await local_actors.upsert_local_actor(connection, PLACE, "Group", "Mende", visibility="network")
+    place = NODE.urls.actor(PLACE)
+
+    async def shown_after(node: NodeContext, number: int) -> bool:
+        payload = {
+            "id": f"https://florac.test/activities/{number}",
+            "type": "Create",
+            "actor": FLORAC,
+            "to": [PUBLIC],
+            "object": event(number, cc=[place]),
+        }
+        received = ReceivedActivity(number, payload["id"], "Create", FLORAC, None, payload, 1)
+        async with connection.transaction():
+            await process_activity(connection, node, received)
+        return bool(
+            await connection.fetchval(
+                "SELECT count(*) FROM stream_events WHERE data->>'id' = $1", event(number)["id"]
+            )
+        )
+
+    assert await shown_after(NODE, 1)
+    assert not await shown_after(limited, 2)
+    assert await events.find_by_ap_id(connection, event(2)["id"]) is not None  # kept, not shown
+    await follows.record_follow(connection, place, FLORAC, f"{place}#follows", "accepted")
+    assert await shown_after(limited, 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -14,6 +16,7 @@ from server.processing.domain_policy import (
 )
 from server.storage import domain_policies, moderation_log
 from server.storage.domain_policies import covering, covers, effective
+from tests.support import wait_until
 
 ASYNC = pytest.mark.asyncio(loop_scope="session")
 
@@ -100,3 +103,33 @@ async def test_limited_federation_refuses_all_but_allowed_hosts(pool: asyncpg.Po
     assert not cache.refuses("x.friend.example")
     assert cache.refuses("stranger.example")
     assert not cache.refuses("us.example")
+
+
+@ASYNC
+async def test_another_process_hears_of_a_change_by_notify(pool: asyncpg.Pool) -> None:
+    """A process (here: a second DomainPolicies on its own LISTEN) reads the table again when
+    another one commits a change: it makes no query of its own to find out."""
+    other = DomainPolicies(pool)
+    stop = asyncio.Event()
+    listening = asyncio.create_task(other.listen(stop))
+    try:
+
+        async def listens() -> bool:
+            return other.listening()
+
+        async def refused() -> bool:
+            return other.refuses("spam.example")
+
+        async def welcome() -> bool:
+            return not other.refuses("spam.example")
+
+        await wait_until(listens, what="the LISTEN")
+        async with pool.acquire() as connection, connection.transaction():
+            await apply_policy(connection, domain="spam.example", severity="suspend", who="a")
+        await wait_until(refused, what="the notification")
+        async with pool.acquire() as connection:
+            await lift_policy(connection, domain="spam.example", who="a")
+        await wait_until(welcome, what="the second one")
+    finally:
+        stop.set()
+        await listening

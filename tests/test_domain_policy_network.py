@@ -83,6 +83,12 @@ async def scene(network: LoopbackNetwork) -> AsyncIterator[Scene]:
         yield Scene(node, server, eve, box, await log_in(node))
 
 
+async def places_of(node: NetworkNode) -> set[str]:
+    status, places = await call(node, "GET", "/api/v1/places")
+    assert status == 200, places
+    return {place["id"] for place in places}
+
+
 def event_of(actor: HostileActor, name: str) -> dict[str, Any]:
     return {
         "id": actor.next_id("events"),
@@ -101,6 +107,8 @@ async def test_a_suspended_domain_is_refused_unfetched_and_purged(scene: Scene) 
     await scene.send(eve, eve.activity("Follow", node.place))
     await scene.eve_box.wait_for("Accept")  # nothing of ours still on its way to evil.test
     assert "Soirée d'Ève" in await names_in_agenda(node)
+    await node.services.actors.refresh_actor(eve.uri)  # as a periodic refresh: its details kept
+    assert eve.uri in await places_of(node)
     assert await scene.count(
         "SELECT count(*) FROM stream_events WHERE data->>'id' = $1", event["id"]
     )
@@ -118,6 +126,7 @@ async def test_a_suspended_domain_is_refused_unfetched_and_purged(scene: Scene) 
 
     # Purged, in the same transaction: the actor, follows both ways, its event, its wall card.
     assert "Soirée d'Ève" not in await names_in_agenda(node)
+    assert eve.uri not in await places_of(node)
     for table, column in (("remote_actors", "uri"), ("remote_keys", "key_id")):
         assert (
             await scene.count(f"SELECT count(*) FROM {table} WHERE {column} LIKE '%evil.test%'")

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from server.processing import reactions  # noqa: F401 - registers the reactions to a gone actor
-from server.processing.domain_policy import apply_policy
+from server.processing.domain_policy import apply_policy, lift_policy
 from server.storage import moderation_log, stream
 from tests.test_gone_neighbours import (
     PLACE,
@@ -125,3 +125,26 @@ async def test_a_failing_purge_leaves_everything_as_it_was(
     assert await connection.fetchval("SELECT count(*) FROM remote_actors") == before
     assert await connection.fetchval("SELECT count(*) FROM domain_policies") == 0
     assert await connection.fetchval("SELECT count(*) FROM moderation_log") == 0
+
+
+async def test_lifting_the_places_allow_over_a_lists_suspension_purges(
+    connection: asyncpg.Connection,
+) -> None:
+    await held_everywhere(connection)
+    async with connection.transaction():
+        await apply_policy(connection, domain="spam.test", severity="allow", who="admin")
+        await apply_policy(
+            connection,
+            domain="spam.test",
+            severity="suspend",
+            source="https://coordination.test/trust",
+            who="trust list https://coordination.test/trust",
+        )
+    assert await connection.fetchval(
+        "SELECT count(*) FROM remote_actors WHERE host = 'spam.test'"
+    ) == 1  # fmt: skip
+    async with connection.transaction():
+        assert await lift_policy(connection, domain="spam.test", who="admin")
+    assert await connection.fetchval(
+        "SELECT count(*) FROM remote_actors WHERE host = 'spam.test'"
+    ) == 0  # fmt: skip

@@ -26,6 +26,7 @@ from server.processing import (
 from server.processing.context import NodeContext
 from server.processing.objects import Imported, NothingImported, Outcome, Removed, Shown
 from server.processing.payloads import object_id_of, object_type_of
+from server.processing.remote_actors import RemoteActorDirectory
 from server.storage import follows, remote_actors
 from server.storage.inbox import Effectful, ReceivedActivity
 
@@ -180,6 +181,11 @@ async def process_activity(
 ) -> None:
     """Run the handler for the activity's type; unknown types are kept and ignored."""
     handler = HANDLERS.get(activity.activity_type)
+    if node.actors is not None and refused_sender(node.actors, activity.actor_uri):
+        # Stored before its domain was suspended (the purge fails what is still pending; this
+        # catches one a worker had already claimed).
+        log.info("activity of a refused domain dropped", actor=activity.actor_uri)
+        return
     if handler is None:
         log.debug("activity kept without effect", type=activity.activity_type)
         return
@@ -215,3 +221,10 @@ async def off_the_wall(
     if not node.limits(host):
         return False
     return not (same_host and await follows.still_followed(connection, sender))
+
+
+def refused_sender(directory: RemoteActorDirectory, actor_uri: str) -> bool:
+    try:
+        return directory.refuses(canonical_host(actor_uri))
+    except ValueError:
+        return False

@@ -65,7 +65,7 @@ class DomainAdmin:
     async def remove(self, text: str, *, who: str) -> bool:
         domain = canonical_domain(text)
         async with self.pool.acquire() as connection, connection.transaction():
-            removed = await lift_policy(connection, domain=domain, who=who)
+            removed = await lift_policy(connection, domain=domain, who=who, urls=self.urls)
         await self.policies.refresh()
         return removed
 

@@ -97,15 +97,25 @@ async def apply_policy(
 
 
 async def lift_policy(
-    connection: DbConnection, *, domain: str, source: str = LOCAL, who: str
+    connection: DbConnection,
+    *,
+    domain: str,
+    source: str = LOCAL,
+    who: str,
+    urls: NodeUrls | None = None,
 ) -> bool:
-    """Remove `source`'s row for `domain` (what was purged stays gone); False when none was."""
+    """Remove `source`'s row for `domain` (what was purged stays gone); False when none was.
+    Removing the place's own `allow` may leave a trust list's `suspend` in force: the purge then
+    runs as when the suspension came."""
+    before = storage.effective(await storage.policies_of(connection, domain))
     removed = await storage.remove_policy(connection, domain=domain, source=source)
     if removed:
         after = storage.effective(await storage.policies_of(connection, domain))
         details: dict[str, object] = {"effective": after}
         if source != LOCAL:
             details["source"] = source
+        if after == "suspend" and before != "suspend":
+            details["purged"] = await purge_domain(connection, domain, urls)
         await moderation_log.record(
             connection, who=who, action="domain.remove", target=domain, details=details
         )
@@ -124,6 +134,9 @@ class DomainPolicies:
     _limit_rule: storage.LimitRule = field(default_factory=storage.LimitRule)
     _stale: bool = True
     _loading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Reloads under way: the loop keeps only weak references to tasks.
+    _reloads: set[asyncio.Task[None]] = field(default_factory=set)
+    _heard_since_start: bool = False
 
     async def refresh(self) -> None:
         """Read the table again (at start, on a notification, after a change in this process)."""
@@ -137,7 +150,9 @@ class DomainPolicies:
     def changed(self) -> None:
         """A notification: another process (or this one) changed the table."""
         self._stale = True
-        asyncio.get_running_loop().create_task(self._refresh_quietly())
+        task = asyncio.get_running_loop().create_task(self._refresh_quietly())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
 
     async def _refresh_quietly(self) -> None:
         try:
@@ -148,7 +163,17 @@ class DomainPolicies:
             log.warning("domain policies not reloaded", error=str(error))
 
     async def listen(self, stop: asyncio.Event) -> None:
-        await keep_listening(self.pool, CHANNEL, self.changed, stop, name="domain policies")
+        await keep_listening(
+            self.pool, CHANNEL, self.changed, stop, name="domain policies",
+            on_listening=self._listens,
+        )  # fmt: skip
+
+    def _listens(self) -> None:
+        self._heard_since_start = True
+
+    def listening(self) -> bool:
+        """Whether the LISTEN was established at least once (for tests and health)."""
+        return self._heard_since_start
 
     def severity(self, host: str) -> Severity | None:
         """The policy that applies to `host`: the most specific domain with a policy decides."""

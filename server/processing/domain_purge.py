@@ -15,8 +15,8 @@ import structlog
 
 from server.database import DbConnection
 from server.processing import actor_lifecycle, live_feed, rsvp
+from server.storage import backfill_jobs, remote_actors
 from server.storage import held_from_domain as held
-from server.storage import remote_actors
 from server.urls import NodeUrls
 
 log = structlog.get_logger(__name__)
@@ -42,9 +42,14 @@ async def purge_domain(
     await held.delete_by_key(connection, "remote_profiles", persons)
     await live_feed.withdraw(connection, [*events, *calls, *persons])
     counts["events"], counts["calls"], counts["profiles"] = len(events), len(calls), len(persons)
-    for table in ("event_rsvps", "follows", "suggestion_refreshes", "backfill_jobs"):
+    for table in ("event_rsvps", "suggestion_refreshes"):
         keys = await held.held(connection, table, domain)
         counts[table] = await held.delete_by_key(connection, table, keys)
+    counts["follows"] = await held.delete_follows(connection, domain)
+    followed = await held.held(connection, "backfill_jobs", domain)
+    for actor in followed:
+        await backfill_jobs.cancel_pending(connection, actor)
+    counts["backfills"] = len(followed)
     counts["suggestions"] = await held.delete_suggestions(connection, domain)
     counts["participations"] = 0
     for event_ap_id, participant in await held.participations(connection, domain):

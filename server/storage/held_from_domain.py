@@ -22,7 +22,6 @@ HOLDERS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_rsvps": ("join_activity_id", ("event_ap_id", "organiser"), "true"),
     "suggested_places": ("actor_uri", ("actor_uri", "neighbour"), "true"),
     "suggestion_refreshes": ("neighbour", ("neighbour",), "true"),
-    "follows": ("follow_activity_id", ("follower", "followed"), "true"),
     "backfill_jobs": ("followed", ("followed",), "state = 'pending'"),
 }
 
@@ -85,6 +84,23 @@ async def delete_suggestions(connection: DbConnection, domain: str) -> int:
     await connection.executemany(
         "DELETE FROM suggested_places WHERE actor_uri = $1 AND neighbour = $2", gone
     )
+    return len(gone)
+
+
+async def delete_follows(connection: DbConnection, domain: str) -> int:
+    """Follows either way with an actor of the domain that no stored actor row accounted for."""
+    name = split_port(domain)[0]
+    rows = await connection.fetch(
+        "SELECT follower, followed FROM follows "
+        "WHERE strpos(lower(follower), $1) > 0 OR strpos(lower(followed), $1) > 0",
+        name,
+    )
+    gone = [
+        (row["follower"], row["followed"])
+        for row in rows
+        if on_domain(domain, row["follower"]) or on_domain(domain, row["followed"])
+    ]
+    await connection.executemany("DELETE FROM follows WHERE follower = $1 AND followed = $2", gone)
     return len(gone)
 
 
