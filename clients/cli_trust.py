@@ -5,6 +5,8 @@ The same group is also `maillage moderation trust ...`, beside the other moderat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from clients import trust_api
@@ -131,6 +133,17 @@ def publish_add(domain: str, policy: str, reason: str, as_json: bool) -> None:
 def publish_remove(domain: str, as_json: bool) -> None:
     """Remove DOMAIN from the published list."""
     show_published(with_client(lambda client: trust_api.remove_entry(client, domain)), as_json)
+
+
+@publish.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def publish_import(file: Path) -> None:
+    """Put the blocks of a Mastodon domain-block CSV FILE in the published list."""
+    text = file.read_text(encoding="utf-8")
+    done = with_client(lambda client: trust_api.import_csv(client, text))
+    click.echo(f"Added or changed: {', '.join(done.applied) or 'nothing'}.")
+    for what, why in done.skipped.items():
+        click.echo(f"Skipped {what}: {why}")
 
 
 @publish.command(name="on")

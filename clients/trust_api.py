@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clients.api import MaillageClient
+from schemas.api_moderation import DomainBlocksCsv, DomainImportOut
 from schemas.trust_lists import (
     ProposalOut,
     PublishedDomainIn,
@@ -63,3 +64,8 @@ async def put_entry(
 async def remove_entry(client: MaillageClient, domain: str) -> PublishedListOut:
     body = PublishedDomainIn(domain=domain)
     return await client.typed(PublishedListOut, "DELETE", f"{BASE}/published/entries", body)
+
+
+async def import_csv(client: MaillageClient, text: str) -> DomainImportOut:
+    body = DomainBlocksCsv(csv=text)
+    return await client.typed(DomainImportOut, "POST", f"{BASE}/published/import", body)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.network import LoopbackNetwork
+import aiohttp
+
+from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import run_maillage_async
 
 
@@ -38,15 +40,33 @@ async def test_publish_subscribe_review_and_leave_from_the_command_line(
         assert code == 0, err
     code, out, err = await run("coord", "trust", "publish", "add", "a b", "--policy", "limit")
     assert (code, err.startswith("error: 422")) == (1, True), err
+    csv_file = tmp_path / "blocks.csv"
+    csv_file.write_text(
+        "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+        "pub.example,silence,false,false,publicité,false\n"
+        "ok.example,noop,false,false,,false\n"
+        "a b,suspend,false,false,,false\n",
+        encoding="utf-8",
+    )
+    code, out, err = await run("coord", "trust", "publish", "import", str(csv_file))
+    assert code == 0, err
+    assert out.splitlines()[0] == "Added or changed: pub.example."
+    assert "Skipped ok.example: noop" in out
     code, out, _ = await run("coord", "trust", "publish", "--json")
-    assert json.loads(out)["version"] == 3
+    published = json.loads(out)
+    assert published["version"] == 4  # the import is one version
+    assert {"domain": "pub.example", "policy": "limit", "public_reason": "publicité"} in (
+        published["entries"]
+    )
+    csv_text = await _get_text(coordinator, "/trust-list.csv")
+    assert "pub.example,silence,false,false,publicité,false" in csv_text.splitlines()
 
     code, out, err = await run("mende", "trust", "subscribe", list_url, "--apply", "review")
     assert code == 0, err
-    assert "2 change(s) to review" in out
+    assert "3 change(s) to review" in out
     code, out, _ = await run("mende", "trust", "proposals", "--json")
     proposals = {p["domain"]: p["id"] for p in json.loads(out)}
-    assert set(proposals) == {"spam.example", "bruyant.example"}
+    assert set(proposals) == {"spam.example", "bruyant.example", "pub.example"}
     code, out, err = await run("mende", "trust", "accept", str(proposals["spam.example"]))
     assert (code, out.strip()) == (0, "Accepted: spam.example set suspend."), err
     code, out, err = await run(
@@ -61,3 +81,13 @@ async def test_publish_subscribe_review_and_leave_from_the_command_line(
     code, out, err = await run("mende", "trust", "unsubscribe", list_url)
     assert (code, out.strip()) == (0, f"Unsubscribed from {list_url}; lifted: spam.example."), err
     assert await mende.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+
+async def _get_text(node: NetworkNode, path: str) -> str:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{node.port}{path}") as response,
+    ):
+        assert response.status == 200
+        assert response.content_type == "text/csv"
+        return await response.text()

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from schemas import domain_blocks
 from schemas.trust_lists import TrustListEntry, trust_list_document
 from server.database import DbConnection
 from server.processing.context import NodeContext
@@ -54,6 +55,45 @@ async def put_entry(
         )
         await _new_version(connection, node.urls, current.published, current.name, current.summary)
     return True
+
+
+async def import_mastodon_csv(
+    connection: DbConnection, node: NodeContext, text: str, who: str
+) -> tuple[list[str], dict[str, str]]:
+    """Put the blocks of a Mastodon domain-block CSV in our list, as one new version: the
+    domains added or changed, and those skipped with why. A file that does not parse raises
+    CsvError and changes nothing."""
+    rows = domain_blocks.parse(text)
+    added: list[str] = []
+    skipped: dict[str, str] = {}
+    async with connection.transaction():
+        current = await trust_lists.state(connection, lock=True)
+        for row in rows:
+            try:
+                domain = canonical_domain(row.domain)
+            except InvalidPolicy as error:
+                skipped[f"line {row.line}"] = f"{row.domain[:100]}: {error}"
+                continue
+            if row.severity is None or domain == node.urls.host:
+                skipped[domain] = "noop" if row.severity is None else "this node itself"
+                continue
+            entry = TrustListEntry(
+                domain=domain, policy=row.severity, public_reason=row.public_comment[:1000]
+            )
+            if await trust_lists.put_entry(connection, entry):
+                added.append(domain)
+        if added:
+            await moderation_log.record(
+                connection,
+                who=who,
+                action="trust_list.import",
+                target=node.urls.trust_list,
+                details={"domains": added, "skipped": skipped},
+            )
+            await _new_version(
+                connection, node.urls, current.published, current.name, current.summary
+            )
+    return added, skipped
 
 
 async def remove_entry(connection: DbConnection, node: NodeContext, domain: str, who: str) -> bool:

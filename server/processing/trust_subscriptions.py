@@ -129,9 +129,10 @@ async def take(
                     source=url,
                     who=who,
                     public_reason=wanted[domain].public_reason,
+                    urls=node.urls,
                 )
             for domain in gone:
-                await lift_policy(connection, domain=domain, source=url, who=who)
+                await lift_policy(connection, domain=domain, source=url, who=who, urls=node.urls)
         else:
             proposed = set(changed) | set(gone)
             for domain in await trust_subscriptions.pending_domains(connection, url):
@@ -218,7 +219,9 @@ async def unsubscribe(pool: asyncpg.Pool, node: NodeContext, url: str, who: str)
             raise TrustListError("not subscribed to this list")
         lifted = []
         for row in await domain_policies.policies(connection, source=url):
-            if await lift_policy(connection, domain=row.domain, source=url, who=who):
+            if await lift_policy(
+                connection, domain=row.domain, source=url, who=who, urls=node.urls
+            ):
                 lifted.append(row.domain)
         await log_action(connection, who, "trust.unsubscribe", url, {"lifted": lifted})
         await publish(
@@ -243,7 +246,7 @@ async def unsubscribe(pool: asyncpg.Pool, node: NodeContext, url: str, who: str)
 
 
 async def decide(
-    pool: asyncpg.Pool, proposal_id: int, *, accept: bool, who: str
+    pool: asyncpg.Pool, node: NodeContext, proposal_id: int, *, accept: bool, who: str
 ) -> Proposal | None:
     """Accept (apply, as coming from the list) or refuse a pending proposal."""
     async with pool.acquire() as connection, connection.transaction():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schemas.api_moderation import DomainBlocksCsv, DomainImportOut
+from schemas.domain_blocks import CsvError
 from schemas.trust_lists import (
     ProposalOut,
     ProposalsQuery,
@@ -131,6 +133,27 @@ async def post_published_entry(request: web.Request) -> web.Response:
 
 
 @API.route(
+    "POST",
+    f"{BASE}/published/import",
+    summary="Put the blocks of a Mastodon domain-block CSV in the published list (one version)",
+    body=DomainBlocksCsv,
+    response=DomainImportOut,
+    roles=MODERATORS,
+)
+async def import_published(request: web.Request) -> web.Response:
+    body = await read_body(request, DomainBlocksCsv)
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        try:
+            added, skipped = await trust_publishing.import_mastodon_csv(
+                connection, services.node, body.csv, current_account(request).username
+            )
+        except CsvError as error:
+            raise ApiFailure(422, str(error), {"csv": str(error)}) from None
+    return reply(DomainImportOut(applied=added, skipped=skipped))
+
+
+@API.route(
     "DELETE",
     f"{BASE}/published/entries",
     summary="Remove a domain from the published list",
@@ -235,6 +258,7 @@ async def decide(request: web.Request, accept: bool) -> web.Response:
     proposal_id = int(text)
     found = await trust_subscriptions.decide(
         request.app[SERVICES].pool,
+        request.app[SERVICES].node,
         proposal_id,
         accept=accept,
         who=current_account(request).username,

@@ -125,6 +125,7 @@ async def decide(request: web.Request, accept_it: bool) -> web.StreamResponse:
     await posted_form(request)
     found = await trust_subscriptions.decide(
         request.app[SERVICES].pool,
+        request.app[SERVICES].node,
         int(request.match_info["id"]),
         accept=accept_it,
         who=account.username,
