@@ -9,6 +9,7 @@ from clients.cli_content import CONTENT_COMMANDS
 from clients.cli_moderation import MODERATION_COMMANDS
 from clients.cli_place import PLACE_COMMANDS
 from clients.cli_reports import REPORT_COMMANDS
+from clients.cli_trust import TRUST_COMMANDS
 from maillage.demo import demo
 from server.cli import OPERATOR_COMMANDS
 from server.cli_backup import BACKUP_COMMANDS
@@ -29,5 +30,6 @@ for command in (
     *PLACE_COMMANDS,
     *MODERATION_COMMANDS,
     *REPORT_COMMANDS,
+    *TRUST_COMMANDS,
 ):
     main.add_command(command)

@@ -29,6 +29,7 @@ from server.routes import (
     api_openapi,
     api_place,
     api_profiles,
+    api_trust,
     collections,
     context,
     events,
@@ -39,6 +40,7 @@ from server.routes import (
     pages,
     places_page,
     stream,
+    trust_list,
     wellknown,
 )
 from server.routes.api_registry import API
@@ -58,6 +60,7 @@ from server.web import neighbours as web_neighbours
 from server.web import people as web_people
 from server.web import place as web_place
 from server.web import profile as web_profile
+from server.web import trust as web_trust
 from server.web.page_cache import PAGE_CACHE, PageCache, cached_pages, forget_pages_on_news
 from server.web.sessions import web_sessions
 from server.workers.supervisor import running_workers
@@ -90,6 +93,7 @@ API_MODULES = (
     api_directory,
     api_moderation,
     api_moderation_reports,
+    api_trust,
 )
 
 
@@ -150,6 +154,7 @@ def create_app(settings: Settings) -> web.Application:
         stream,
         pages,
         places_page,
+        trust_list,
         auth,
         members,
         web_events,
@@ -161,6 +166,7 @@ def create_app(settings: Settings) -> web.Application:
         web_people,
         web_calls,
         web_moderation_reports,
+        web_trust,
         web_moderation_domains,
     ):
         routes.add_routes(app.router)

@@ -132,6 +132,15 @@ class Settings(BaseSettings):
             "places (it is also read when the follow is accepted)."
         ),
     )
+    trust_lists_refresh_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 60 * 7,
+        description=(
+            "How often the trust lists the node follows are fetched again (besides the Update "
+            "their publisher sends on each change)."
+        ),
+    )
 
     history_days: float = Field(
         default=30.0,

@@ -46,6 +46,11 @@ class NodeUrls:
     def object(self, kind: str, token: str) -> str:
         return f"{self.base}/{kind}/{token}"
 
+    @property
+    def trust_list(self) -> str:
+        """The trust list this node publishes (FEDERATION.md, "Trust lists")."""
+        return f"{self.base}/trust-list"
+
     def local_actor_name(self, uri: str) -> str | None:
         """The name of the local actor `uri` designates, or None if it is not one of ours."""
         prefix = f"{self.base}/actors/"

@@ -23,6 +23,7 @@ from server.processing import (
     reactions,
     reports,
     rsvp,
+    trust_publishing,
 )
 from server.processing.context import NodeContext
 from server.processing.objects import Imported, NothingImported, Outcome, Removed, Shown
@@ -47,6 +48,10 @@ async def on_follow(
     followed = object_id_of(activity.payload)
     if followed is None:
         return NothingImported("a Follow of nothing")
+    if await trust_publishing.receive_follow(
+        connection, node, activity.actor_uri, followed, activity.activity_id
+    ):
+        return NOT_SHOWN
     await follow_requests.receive_follow(
         connection, node, activity.actor_uri, followed, activity.activity_id
     )
@@ -78,6 +83,10 @@ async def on_undo(
     connection: DbConnection, node: NodeContext, activity: ReceivedActivity
 ) -> Outcome:
     if await rsvp.receive_undo_join(connection, node, activity):
+        return NOT_SHOWN
+    if await trust_publishing.receive_undo_follow(
+        connection, node, activity.actor_uri, activity.payload
+    ):
         return NOT_SHOWN
     if object_type_of(activity.payload) == "Follow" or await follow_requests.is_follow_activity(
         connection, object_id_of(activity.payload)

@@ -6,11 +6,18 @@ line here per aggregate.
 
 from __future__ import annotations
 
-from server.processing import events, open_calls, place_profile, shared_profiles
+from server.processing import (
+    events,
+    open_calls,
+    place_profile,
+    shared_profiles,
+    trust_subscriptions,
+)
 
 AGGREGATE_MODULES: tuple[str, ...] = (
     events.__name__,
     shared_profiles.__name__,
     open_calls.__name__,
     place_profile.__name__,
+    trust_subscriptions.__name__,
 )

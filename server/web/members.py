@@ -69,6 +69,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "place": may(account, "PUT", "/api/v1/place"),
         "neighbours": may(account, "GET", "/api/v1/neighbours"),
         "reports": may(account, "GET", "/api/v1/moderation/reports"),
+        "trust": may(account, "GET", "/api/v1/moderation/trust-lists"),
         "moderation": may(account, "GET", "/api/v1/moderation/domains"),
     }
     base = request.app[URLS].base

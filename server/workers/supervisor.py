@@ -16,6 +16,7 @@ from server.workers.delivery import DeliveryWorker
 from server.workers.inbox import InboxWorker
 from server.workers.retention import prune_periodically
 from server.workers.suggestions import refresh_suggestions_periodically
+from server.workers.trust_lists import refresh_trust_lists_periodically
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,16 @@ async def running_workers(services: NodeServices) -> AsyncIterator[None]:
                 services.pool, services.node, stop, settings.suggestions_refresh_hours * 3600
             ),
             name="suggestions-refresh",
+        ),
+        asyncio.create_task(
+            refresh_trust_lists_periodically(
+                services.pool,
+                services.node,
+                stop,
+                settings.trust_lists_refresh_minutes * 60,
+                poll,
+            ),
+            name="trust-lists-refresh",
         ),
         asyncio.create_task(
             prune_periodically(services.pool, stop, settings.history_days), name="history-pruning"
