@@ -270,7 +270,7 @@ class OpenCallHandlers:
         if call.attributed_to and activity.actor_uri not in call.attributed_to:
             return NothingImported("an open call attributed to another actor")
         # Calls are purged by their sender alone (open_calls.delete_unfollowed): weigh the same.
-        if await open_calls.find_by_uri(connection, call.id) is None and not (
+        if await open_calls.lock_by_uri(connection, call.id) is None and not (
             await senders.takes_new_object(connection, node, activity, document, owners=[])
         ):
             log.info("open call of an actor we do not follow ignored", call=call.id)
