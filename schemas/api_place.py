@@ -154,6 +154,10 @@ class PlaceProfileBody(ApiModel):
     labels: list[ShortText] = Field(default_factory=list, max_length=30)
     links: list[LinkIn] = Field(default_factory=list, max_length=20)
     images: list[WebUrl] = Field(default_factory=list, max_length=10)
+    manually_approves_followers: bool = Field(
+        default=False,
+        description="Follows of the place wait for an animateur's answer (as a locked account)",
+    )
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> Any:
@@ -188,3 +192,4 @@ class PlaceProfilePatch(ApiModel):
     labels: list[ShortText] | None = None
     links: list[LinkIn] | None = None
     images: list[str] | None = None
+    manually_approves_followers: bool | None = None
