@@ -14,9 +14,10 @@ from pydantic import ValidationError
 from schemas.api_events import EventIn
 from server.appkeys import SERVICES
 from server.processing import events as event_processing
-from server.storage import events
-from server.storage.attention import participants_of
+from server.processing.rsvp import RsvpError, answer_participant
+from server.storage import events, participants
 from server.storage.events import StoredEvent
+from server.storage.participants import Taking
 from server.storage.place_profile import load_profile
 from server.web import i18n
 from server.web.forms import N_
@@ -27,6 +28,8 @@ CREATE = ("POST", "/api/v1/events")
 EDIT = ("PATCH", "/api/v1/events/{id}")
 CANCEL = ("POST", "/api/v1/events/{id}/cancel")
 DELETE = ("DELETE", "/api/v1/events/{id}")
+ACCEPT = ("POST", "/api/v1/events/{id}/participants/accept")
+REFUSE = ("POST", "/api/v1/events/{id}/participants/refuse")
 FORM_FIELDS = (
     "name", "content", "start_time", "end_time", "timezone", "place", "online_url",
     "category", "tags", "join_mode", "maximum_attendee_capacity",
@@ -52,6 +55,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/events/{id:\\d{1,18}}", edit_event)
     router.add_post("/manage/events/{id:\\d{1,18}}/cancel", cancel_event)
     router.add_post("/manage/events/{id:\\d{1,18}}/delete", delete_event)
+    router.add_post("/manage/events/{id:\\d{1,18}}/participants/accept", accept_participant)
+    router.add_post("/manage/events/{id:\\d{1,18}}/participants/refuse", refuse_participant)
 
 
 def text_of(content: str) -> str:
@@ -148,9 +153,9 @@ def form_page(
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
-    participants: list[str] | None = None,
+    taking_part: list[Taking] | None = None,
 ) -> web.Response:
-    shown = {"event": event, "values": values, "errors": errors, "participants": participants}
+    shown = {"event": event, "values": values, "errors": errors, "participants": taking_part}
     return render(request, "event_form.html", shown, status=status)
 
 
@@ -177,8 +182,8 @@ async def edit_event_page(request: web.Request) -> web.Response:
     account_for_action(request, *EDIT)
     event = await our_event(request)
     async with request.app[SERVICES].pool.acquire() as connection:
-        participants = await participants_of(connection, event.id)
-    return form_page(request, event, form_values(event), {}, participants=participants)
+        found = await participants.taking_part(connection, event.id)
+    return form_page(request, event, form_values(event), {}, taking_part=found)
 
 
 async def edit_event(request: web.Request) -> web.StreamResponse:
@@ -215,3 +220,28 @@ async def delete_event(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     await event_processing.delete_event(services.pool, services.urls, event)
     raise redirect(request, "/manage/events", "event-deleted")
+
+
+async def answer(request: web.Request, accept: bool) -> web.StreamResponse:
+    """Accept or refuse a participant who waits; back to the event's page in the editor."""
+    account_for_action(request, *(ACCEPT if accept else REFUSE))
+    event = await our_event(request)
+    form = await posted_form(request)
+    back = f"/manage/events/{event.id}#participants"
+    services = request.app[SERVICES]
+    try:
+        async with services.pool.acquire() as connection, connection.transaction():
+            await answer_participant(
+                connection, services.urls, event.ap_id, form.get("participant", ""), accept
+            )
+    except RsvpError as error:
+        raise redirect(request, back, error.code) from None
+    raise redirect(request, back, "participant-accepted" if accept else "participant-refused")
+
+
+async def accept_participant(request: web.Request) -> web.StreamResponse:
+    return await answer(request, True)
+
+
+async def refuse_participant(request: web.Request) -> web.StreamResponse:
+    return await answer(request, False)
