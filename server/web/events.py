@@ -34,6 +34,14 @@ FORM_FIELDS = (
     "name", "content", "start_time", "end_time", "timezone", "place", "online_url",
     "category", "tags", "join_mode", "maximum_attendee_capacity",
 )  # fmt: skip
+# The place's address as EventIn's PlaceIn names it, and as the form names it.
+ADDRESS_FIELDS = {
+    "street_address": "place_street",
+    "postal_code": "place_postal_code",
+    "address_locality": "place_locality",
+    "address_region": "place_region",
+    "address_country": "place_country",
+}
 MESSAGES = {
     "name": N_("Give the event a name (300 characters at most)."),
     "start_time": N_("A date and time, like 2030-06-21T18:30."),
@@ -43,6 +51,9 @@ MESSAGES = {
     "tags": N_("Tags are single words of letters, digits or _, separated by commas."),
     "maximum_attendee_capacity": N_("A whole number of seats, at least 1; or nothing."),
     "place": N_("The name of the room or place (300 characters at most)."),
+    "place_latitude": N_("A latitude between -90 and 90 and a longitude between -180 and 180."),
+    "place_address": N_("Give the place a name to give its address; each line is short."),
+    "attachments": N_("One per line: a name, then | and an address starting with https://"),
 }
 INVALID = N_("This value is not valid.")
 
@@ -87,17 +98,49 @@ def form_values(event: StoredEvent) -> dict[str, str]:
         "tags": ", ".join(data["tags"]),
         "join_mode": data["join_mode"],
         "maximum_attendee_capacity": str(data["maximum_attendee_capacity"] or ""),
+        "attachments": "\n".join(f"{item['name']} | {item['url']}" for item in data["attachments"]),
+    } | place_values(data["place"])
+
+
+def place_values(place: dict[str, Any] | None) -> dict[str, str]:
+    place = place or {}
+    address = place.get("address") or {}
+    values = {field: address.get(key) or "" for key, field in ADDRESS_FIELDS.items()}
+    for axis in ("latitude", "longitude"):
+        values[f"place_{axis}"] = "" if place.get(axis) is None else str(place[axis])
+    return values
+
+
+def place_input(value: dict[str, str], form: dict[str, str]) -> dict[str, Any] | None:
+    """The room or place as EventIn's PlaceIn: a name, and an address and coordinates."""
+    address = {key: form.get(field, "").strip() or None for key, field in ADDRESS_FIELDS.items()}
+    latitude = form.get("place_latitude", "").strip() or None
+    longitude = form.get("place_longitude", "").strip() or None
+    if not value["place"]:
+        if any(address.values()) or latitude or longitude:
+            return {"address": address}  # refused: an address needs the place's name
+        return None
+    return {
+        "name": value["place"],
+        "address": address if any(address.values()) else None,
+        "latitude": latitude,
+        "longitude": longitude,
     }
+
+
+def attachments_input(text: str) -> list[dict[str, str]]:
+    """'name | https://…' per line; a line without a name is refused by EventIn."""
+    found = []
+    for line in text.splitlines():
+        if line.strip():
+            name, _, url = line.rpartition("|")
+            found.append({"name": name.strip(), "url": url.strip()})
+    return found
 
 
 def raw_input(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
     """The form as the API's EventIn input, merged onto what the event already holds."""
     value = {name: form.get(name, "").strip() for name in FORM_FIELDS}
-    place = base.get("place")
-    if value["place"] and (place is None or place.get("name") != value["place"]):
-        place = {"name": value["place"]}
-    elif not value["place"]:
-        place = None
     capacity: Any = value["maximum_attendee_capacity"] or None
     return base | {
         "name": value["name"],
@@ -105,12 +148,13 @@ def raw_input(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
         "start_time": value["start_time"],
         "end_time": value["end_time"] or None,
         "timezone": value["timezone"],
-        "place": place,
+        "place": place_input(value, form),
         "online_url": value["online_url"] or None,
         "category": value["category"] or None,
         "tags": [tag for tag in re.split(r"[,\s]+", value["tags"]) if tag],
         "join_mode": value["join_mode"] or "free",
         "maximum_attendee_capacity": capacity,
+        "attachments": attachments_input(form.get("attachments", "")),
     }
 
 
@@ -121,8 +165,14 @@ def checked(raw: dict[str, Any]) -> tuple[EventIn | None, dict[str, str]]:
         errors: dict[str, str] = {}
         for problem in error.errors():
             name = str(problem["loc"][0]) if problem["loc"] else "end_time"
+            if name == "place":  # shown beside the part of the place at fault
+                name = "place" if "name" in problem["loc"] else place_field(problem["loc"])
             errors.setdefault(name, MESSAGES.get(name, INVALID))
         return None, errors
+
+
+def place_field(where: tuple[int | str, ...]) -> str:
+    return "place_address" if "address" in where else "place_latitude"
 
 
 async def place_zone(request: web.Request) -> str:
