@@ -13,12 +13,14 @@ from pydantic import ValidationError
 
 from schemas.api_events import EventIn
 from server.appkeys import SERVICES
+from server.database import DbConnection
 from server.processing import events as event_processing
 from server.processing.rsvp import RsvpError, answer_participant
-from server.storage import events, participants
+from server.storage import events, participants, remote_actors
 from server.storage.events import StoredEvent
 from server.storage.participants import Taking
 from server.storage.place_profile import load_profile
+from server.urls import NodeUrls
 from server.web import i18n
 from server.web.forms import N_
 from server.web.rendering import render
@@ -204,8 +206,15 @@ def form_page(
     errors: dict[str, str],
     status: int = 200,
     taking_part: list[Taking] | None = None,
+    names: dict[str, str] | None = None,
 ) -> web.Response:
-    shown = {"event": event, "values": values, "errors": errors, "participants": taking_part}
+    shown = {
+        "event": event,
+        "values": values,
+        "errors": errors,
+        "participants": taking_part,
+        "names": names or {},
+    }
     return render(request, "event_form.html", shown, status=status)
 
 
@@ -231,9 +240,26 @@ async def create_event(request: web.Request) -> web.StreamResponse:
 async def edit_event_page(request: web.Request) -> web.Response:
     account_for_action(request, *EDIT)
     event = await our_event(request)
-    async with request.app[SERVICES].pool.acquire() as connection:
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
         found = await participants.taking_part(connection, event.id)
-    return form_page(request, event, form_values(event), {}, taking_part=found)
+        names = {
+            item.participant: await who(connection, services.urls, item.participant)
+            for item in found
+        }
+    return form_page(request, event, form_values(event), {}, taking_part=found, names=names)
+
+
+async def who(connection: DbConnection, urls: NodeUrls, participant: str) -> str:
+    """A participant as people name them: 'Name (name@host)', a member's name, or the id."""
+    local = urls.local_actor_name(participant)
+    if local is not None:
+        return local
+    actor = await remote_actors.find_remote_actor(connection, participant)
+    if actor is None or not actor.preferred_username:
+        return participant
+    handle = f"{actor.preferred_username}@{actor.host}"
+    return f"{actor.display_name} ({handle})" if actor.display_name else handle
 
 
 async def edit_event(request: web.Request) -> web.StreamResponse:
