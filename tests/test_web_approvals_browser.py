@@ -150,3 +150,77 @@ async def answer(page: Page, participant: str, button: str) -> None:
     """Click Accept or Refuse beside the participant the list links to."""
     item = page.locator(".answers li", has=page.locator(f"a[href='{participant}']"))
     await item.get_by_role("button", name=button).click()
+
+
+async def test_the_editors_set_every_field_the_api_takes(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    """The place's accessibility, prices, labels and photos with their descriptions; an event's
+    place with its address and coordinates, and its links with their descriptions: typed in the
+    editors, stored as the API holds them, and shown again in the form."""
+    mende = await network.add("mende")
+    await network.start_all()
+    token = await log_in(mende)
+    page = await (await new_context(browser)).new_page()
+    await sign_in(page, mende, "admin", "x" * 12)
+    await page.goto(url(mende, "/manage/place"))
+    await page.fill("#f-accessibility", "Entrée de plain-pied\nToilettes accessibles")
+    await page.fill("#f-prices", "Poste à la journée | 15 | eur | par jour\nAtelier | prix libre")
+    await page.fill("#f-labels", "Fabrique de territoire, France Services")
+    await page.fill("#f-images", "not an address")
+    await page.click("form[action='/manage/place'] button")
+    assert await page.get_attribute("#f-images", "aria-invalid") == "true"
+    assert await page.input_value("#f-labels") == "Fabrique de territoire, France Services"
+    await page.fill(
+        "#f-images",
+        "La façade en pierre | https://mende.example/facade.jpg\nhttps://mende.example/b.jpg",
+    )
+    await page.click("form[action='/manage/place'] button")
+    await page.wait_for_url(url(mende, "/manage/place"))
+    await looked_at(page, "place-editor-details")
+    status, profile = await call(mende, "GET", "/api/v1/place", token=token)
+    assert status == 200
+    assert profile["accessibility"] == ["Entrée de plain-pied", "Toilettes accessibles"]
+    assert profile["prices"] == [
+        {"name": "Poste à la journée", "price": "15", "currency": "EUR", "unit": "par jour"},
+        {"name": "Atelier", "price": "prix libre", "currency": None, "unit": None},
+    ]
+    assert profile["labels"] == ["Fabrique de territoire", "France Services"]
+    assert profile["images"] == [
+        {"url": "https://mende.example/facade.jpg", "description": "La façade en pierre"},
+        {"url": "https://mende.example/b.jpg", "description": None},
+    ]
+    assert await page.input_value("#f-prices") == (
+        "Poste à la journée | 15 | EUR | par jour\nAtelier | prix libre"
+    )
+
+    await page.goto(url(mende, "/manage/events/new"))
+    await page.fill("#f-name", "Atelier vélo")
+    await page.fill("#f-start_time", "2031-05-06T14:00")
+    await page.fill("#f-place_locality", "Badaroux")  # an address without the place's name
+    await page.click("main form button")
+    assert await page.get_attribute("#f-place", "aria-invalid") == "true"
+    await page.fill("#f-place", "La halle")
+    await page.fill("#f-place_street", "1 place du Foirail")
+    await page.fill("#f-place_postal_code", "48000")
+    await page.fill("#f-place_latitude", "44.53")
+    await page.fill("#f-place_longitude", "3.54")
+    await page.fill("#f-attachments", "Plan d'accès | https://mende.example/plan.pdf")
+    await page.click("main form button")
+    await page.wait_for_url(url(mende, "/manage/events"))
+    status, events = await call(mende, "GET", "/api/v1/events", token=token)
+    event = next(e for e in events if e["name"] == "Atelier vélo")
+    place = next(loc for loc in event["locations"] if loc["type"] == "Place")
+    assert place["name"] == "La halle"
+    assert (place["latitude"], place["longitude"]) == (44.53, 3.54)
+    assert "1 place du Foirail" in place["address"]
+    assert "Badaroux" in place["address"]
+    assert event["attachments"] == [
+        {"name": "Plan d'accès", "url": "https://mende.example/plan.pdf"}
+    ]
+    await page.goto(url(mende, f"/manage/events/{event['id']}"))
+    assert await page.input_value("#f-place_locality") == "Badaroux"
+    assert await page.input_value("#f-attachments") == (
+        "Plan d'accès | https://mende.example/plan.pdf"
+    )
+    await looked_at(page, "event-editor-place")

@@ -148,7 +148,8 @@ def place_details_document(profile: PlaceProfile) -> dict[str, Any]:
             )
             for link in profile.links
         ],
-        image=[Image(url=[url]) for url in profile.images],
+        # `name` is an image's alternative text, as Mastodon reads it on attachments.
+        image=[Image(url=[image.url], name=image.description) for image in profile.images],
     )
     details = to_json(group, with_context=False)
     details.pop("type", None)

@@ -42,7 +42,10 @@ MESSAGES = {
     "accessibility": N_("One per line, 200 characters at most each."),
     "labels": N_("Words of 200 characters at most, separated by commas."),
     "prices": N_("One per line: what, then | and the price, then optionally | EUR and | per day."),
-    "images": N_("One address starting with https:// per line, 10 at most."),
+    "images": N_(
+        "One per line: what the photo shows, then | and its address starting with https://; "
+        "10 at most."
+    ),
 }
 INVALID = N_("This value is not valid.")
 
@@ -82,7 +85,7 @@ def form_of(profile: PlaceProfile) -> dict[str, str]:
         "accessibility": "\n".join(profile.accessibility),
         "labels": ", ".join(profile.labels),
         "prices": "\n".join(price_line(price) for price in profile.prices),
-        "images": "\n".join(str(url) for url in profile.images),
+        "images": "\n".join(image_line(image) for image in profile.images),
     }
     if profile.manually_approves_followers:
         values["manually_approves_followers"] = "on"
@@ -167,6 +170,19 @@ def parsed_prices(text: str) -> list[dict[str, str | None]]:
     return found
 
 
+def image_line(image: Any) -> str:
+    return f"{image.description} | {image.url}" if image.description else str(image.url)
+
+
+def parsed_images(text: str) -> list[dict[str, str | None]]:
+    """'What it shows | https://…' per line; a bare address is an image without a description."""
+    found = []
+    for line in lines(text):
+        description, _, url = line.rpartition("|")
+        found.append({"url": url.strip(), "description": description.strip() or None})
+    return found
+
+
 def lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -226,7 +242,7 @@ def profile_input(form: dict[str, str], stored: PlaceProfile) -> dict[str, Any]:
         "accessibility": lines(form.get("accessibility", "")),
         "labels": words(value.get("labels", "")),
         "prices": parsed_prices(form.get("prices", "")),
-        "images": lines(form.get("images", "")),
+        "images": parsed_images(form.get("images", "")),
         "manually_approves_followers": bool(value.get("manually_approves_followers")),
     }
 
