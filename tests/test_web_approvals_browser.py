@@ -12,8 +12,9 @@ from tests.browser_support import browser, looked_at, new_context
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
+from tests.test_delivery_pauses_network import florac_paused
 from tests.test_events_network import answered, member, publish_event
-from tests.test_federation_network import follow, follow_state
+from tests.test_federation_network import follow, follow_state, received
 from tests.test_web_browser import sign_in, url
 
 __all__ = ["browser"]  # the fixture, used by name
@@ -224,3 +225,20 @@ async def test_the_editors_set_every_field_the_api_takes(
         "Plan d'accès | https://mende.example/plan.pdf"
     )
     await looked_at(page, "event-editor-place")
+
+
+async def test_the_dashboard_retries_a_paused_neighbour_from_its_button(
+    network: LoopbackNetwork, browser: Browser
+) -> None:
+    mende, florac, host, note = await florac_paused(network)
+    for phone in (True, False):
+        page = await (await new_context(browser, phone=phone)).new_page()
+        await sign_in(page, mende, "admin", "x" * 12)
+        await looked_at(page, f"dashboard-paused-{'phone' if phone else 'desktop'}")
+    failing = page.locator(".attention li", has_text=host)
+    assert "en pause" in (await failing.inner_text()).lower()
+    await florac.start()
+    await failing.get_by_role("button").click()
+    await page.wait_for_url(url(mende, "/manage"))
+    assert "repartent maintenant" in await page.inner_text("main [role=status]")
+    await wait_until(lambda: received(florac, note), what="the note once retried")
