@@ -225,6 +225,11 @@ async def test_the_editors_set_every_field_the_api_takes(
         "Plan d'accès | https://mende.example/plan.pdf"
     )
     await looked_at(page, "event-editor-place")
+    await page.goto(url(mende, event["ap_id"].removeprefix(mende.base)))
+    link = page.get_by_role("link", name="Plan d'accès")
+    assert await link.get_attribute("href") == "https://mende.example/plan.pdf"
+    assert "1 place du Foirail" in await page.inner_text("main")
+    await looked_at(page, "event-page-links")
 
 
 async def test_the_dashboard_retries_a_paused_neighbour_from_its_button(
