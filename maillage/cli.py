@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from clients import cli_approvals  # noqa: F401  (adds its commands to the groups)
 from clients.cli import MEMBER_COMMANDS
 from clients.cli_content import CONTENT_COMMANDS
 from clients.cli_moderation import MODERATION_COMMANDS

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from server.web import i18n
+from server.web.errors import ERRORS
 from server.web.flashes import FLASHES
 from server.web.forms import KIND_NAMES, SERVICE_NAMES
 
@@ -129,10 +130,13 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
         "account": None,
         "csrf_token": "",
         "flashes": [],
+        "alerts": [],
     }
     flash = request.cookies.get(FLASH_COOKIE)
     if flash in FLASHES:
         context["flashes"] = [gettext(FLASHES[flash])]
+    elif flash in ERRORS:  # a refusal from processing, named by its code
+        context["alerts"] = [gettext(ERRORS[flash])]
     for hook in CONTEXT_HOOKS:
         context.update(hook(request))
     return context
