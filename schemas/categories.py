@@ -2,14 +2,18 @@
 
 The codes are Mobilizon's (lib/mobilizon/events/categories.ex in Mobilizon's source), which other
 event servers send too, plus WORKSHOP and SOCIAL_EVENT, which the tiers-lieux use most. A code we
-do not know is shown as its words ("FOOD_DRINK" -> "Food drink"), never refused.
+do not know is shown as its words ("FOOD_DRINK" -> "Food drink"), never refused; a category
+that is already words ("atelier", "A&B") is shown as it is.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Language = Literal["fr", "en"]
+
+CODE_SHAPE = re.compile(r"[A-Z][A-Z0-9_]*")
 
 # code: (French, English)
 CATEGORY_WORDS: dict[str, tuple[str, str]] = {
@@ -55,4 +59,6 @@ def category_words(code: str | None, language: Language) -> str:
     known = CATEGORY_WORDS.get(code.upper())
     if known is not None:
         return known[0] if language == "fr" else known[1]
-    return code.replace("_", " ").strip().capitalize()
+    if CODE_SHAPE.fullmatch(code):
+        return code.replace("_", " ").strip().capitalize()
+    return code  # already words, as some servers and our own form let people type them
