@@ -34,10 +34,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
             "follow",
             "unfollow",
             "deliveries",
-            "accounts",
         ),
         _MEMBER,
     ),
+    # The group of clients.cli, with the `list` subcommand clients.cli_place adds to it.
+    "accounts": ("clients.cli_place", "accounts"),
     **dict.fromkeys(("events", "rsvp", "calls", "profile"), _CONTENT),
     "place": ("clients.cli_place", "PLACE_COMMANDS"),
     "moderation": ("clients.cli_moderation", "MODERATION_COMMANDS"),
