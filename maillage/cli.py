@@ -1,8 +1,8 @@
 """`maillage`: one command line for operators (server side) and members (client side).
 
-Each command's module is imported when that command runs (click's "lazy loading of subcommands"
-pattern): `maillage serve` does not hold the member commands, their API client, the demo or the
-backups in the node's memory (README, "Memory").
+Each command's modules are imported when that command runs (click's "lazy loading of
+subcommands" pattern): `maillage serve` does not hold the member commands, their API client, the
+demo or the backups in the node's memory (README, "Memory").
 """
 
 from __future__ import annotations
@@ -11,46 +11,46 @@ import importlib
 
 import click
 
-# Where each command lives: its module and the command, or tuple of commands, the module exports
-# (tests/test_lazy_imports.py checks this table against the modules).
-_OPERATOR = ("server.cli", "OPERATOR_COMMANDS")
-_BACKUP = ("server.cli_backup", "BACKUP_COMMANDS")
-_DEMO = ("maillage.demo", "demo")
-_MEMBER = ("clients.cli", "MEMBER_COMMANDS")
-_CONTENT = ("clients.cli_content", "CONTENT_COMMANDS")
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(("init", "migrate", "serve", "worker"), _OPERATOR),
-    **dict.fromkeys(("backup", "restore"), _BACKUP),
-    "demo": _DEMO,
+# The modules behind each part of the command line, each with the command, or tuple of commands,
+# it exports. The member commands' modules are imported together, in this order, since some add
+# subcommands to another's groups (`accounts list`, `moderation reports`...).
+COMMAND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "operator": (("server.cli", "OPERATOR_COMMANDS"),),
+    "backup": (("server.cli_backup", "BACKUP_COMMANDS"),),
+    "demo": (("maillage.demo", "demo"),),
+    "member": (
+        ("clients.cli", "MEMBER_COMMANDS"),
+        ("clients.cli_content", "CONTENT_COMMANDS"),
+        ("clients.cli_place", "PLACE_COMMANDS"),
+        ("clients.cli_moderation", "MODERATION_COMMANDS"),
+        ("clients.cli_reports", "REPORT_COMMANDS"),
+        ("clients.cli_trust", "TRUST_COMMANDS"),
+    ),
+}
+# Which part each command belongs to (tests/test_lazy_imports.py checks it against the modules).
+LAZY_COMMANDS: dict[str, str] = {
+    **dict.fromkeys(("init", "migrate", "serve", "worker"), "operator"),
+    **dict.fromkeys(("backup", "restore"), "backup"),
+    "demo": "demo",
     **dict.fromkeys(
         (
-            "agenda",
-            "places",
-            "people",
-            "login",
-            "logout",
-            "whoami",
-            "neighbours",
-            "follow",
-            "unfollow",
-            "deliveries",
+            *("agenda", "places", "people", "login", "logout", "whoami", "neighbours"),
+            *("follow", "unfollow", "deliveries", "accounts"),
+            *("events", "rsvp", "calls", "profile", "place", "moderation", "report", "trust"),
         ),
-        _MEMBER,
+        "member",
     ),
-    # The group of clients.cli, with the `list` subcommand clients.cli_place adds to it.
-    "accounts": ("clients.cli_place", "accounts"),
-    **dict.fromkeys(("events", "rsvp", "calls", "profile"), _CONTENT),
-    "place": ("clients.cli_place", "PLACE_COMMANDS"),
-    "moderation": ("clients.cli_moderation", "MODERATION_COMMANDS"),
-    "report": ("clients.cli_reports", "REPORT_COMMANDS"),
-    "trust": ("clients.cli_trust", "TRUST_COMMANDS"),
 }
 
 
-def exported_commands(module_name: str, attribute: str) -> dict[str, click.Command]:
-    exported = getattr(importlib.import_module(module_name), attribute)
-    commands = (exported,) if isinstance(exported, click.Command) else exported
-    return {str(command.name): command for command in commands}
+def exported_commands(part: str) -> dict[str, click.Command]:
+    """Import one part's modules and return its commands by name."""
+    commands: dict[str, click.Command] = {}
+    for module_name, attribute in COMMAND_MODULES[part]:
+        exported = getattr(importlib.import_module(module_name), attribute)
+        for command in (exported,) if isinstance(exported, click.Command) else exported:
+            commands[str(command.name)] = command
+    return commands
 
 
 class LazyGroup(click.Group):
@@ -60,12 +60,10 @@ class LazyGroup(click.Group):
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        module_name, attribute = LAZY_COMMANDS[cmd_name]
-        command = exported_commands(module_name, attribute)[cmd_name]
-        self.add_command(command)
-        return command
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            for command in exported_commands(LAZY_COMMANDS[cmd_name]).values():
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
