@@ -113,10 +113,14 @@ NEIGHBOUR_COLUMNS = {
 }
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @json_option
-def neighbours(as_json: bool) -> None:
-    """The places and people the place follows or is followed by."""
+@click.pass_context
+def neighbours(context: click.Context, as_json: bool) -> None:
+    """The places and people the place follows or is followed by; `accept|refuse HANDLE`
+    answers a follow that waits."""
+    if context.invoked_subcommand is not None:
+        return
     found = with_client(lambda client: client.neighbours())
     show(found, NEIGHBOUR_COLUMNS, as_json, "No neighbours yet: `maillage follow name@domain`.")
 

@@ -12,9 +12,10 @@ import importlib
 import click
 
 # The modules behind each part of the command line, each with the command, or tuple of commands,
-# it exports. The member commands' modules are imported together, in this order, since some add
-# subcommands to another's groups (`accounts list`, `moderation reports`...).
-COMMAND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+# it exports (None: it only adds subcommands to others' groups). The member commands' modules are
+# imported together, in this order, since some add subcommands to another's groups (`accounts
+# list`, `moderation reports`, `events participants`...).
+COMMAND_MODULES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "operator": (("server.cli", "OPERATOR_COMMANDS"),),
     "backup": (("server.cli_backup", "BACKUP_COMMANDS"),),
     "demo": (("maillage.demo", "demo"),),
@@ -25,6 +26,7 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
         ("clients.cli_moderation", "MODERATION_COMMANDS"),
         ("clients.cli_reports", "REPORT_COMMANDS"),
         ("clients.cli_trust", "TRUST_COMMANDS"),
+        ("clients.cli_approvals", None),
     ),
 }
 # Which part each command belongs to (tests/test_lazy_imports.py checks it against the modules).
@@ -47,7 +49,8 @@ def exported_commands(part: str) -> dict[str, click.Command]:
     """Import one part's modules and return its commands by name."""
     commands: dict[str, click.Command] = {}
     for module_name, attribute in COMMAND_MODULES[part]:
-        exported = getattr(importlib.import_module(module_name), attribute)
+        module = importlib.import_module(module_name)
+        exported = () if attribute is None else getattr(module, attribute)
         for command in (exported,) if isinstance(exported, click.Command) else exported:
             commands[str(command.name)] = command
     return commands

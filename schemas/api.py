@@ -62,6 +62,9 @@ class DeliveryRetryOut(ApiModel):
 
 class ApiError(ApiModel):
     error: str
+    code: str | None = Field(
+        default=None, description="A stable name of the refusal, e.g. event-full"
+    )
     fields: dict[str, str] = Field(default_factory=dict)
 
 

@@ -153,3 +153,20 @@ class RsvpIn(ApiModel):
 class RsvpOut(ApiModel):
     event: str
     state: str = Field(description="pending, accepted, rejected, or left")
+
+
+class ParticipantOut(ApiModel):
+    participant: str = Field(description="The participant's actor id")
+    state: str = Field(description="accepted, or pending until an animateur answers")
+    since: datetime
+
+
+class ParticipantAnswer(ApiModel):
+    participant: str = Field(
+        pattern=r"^https?://\S+$", max_length=2048, description="The participant's actor id"
+    )
+
+
+class ParticipantResult(ApiModel):
+    participant: str
+    state: str = Field(description="accepted or rejected")

@@ -130,6 +130,19 @@ class PriceIn(ApiModel):
     unit: str | None = Field(default=None, max_length=80)
 
 
+class ImageIn(ApiModel):
+    """A photo already online; `description` is its alternative text (what a person who cannot
+    see it reads). A bare URL is read as an image without one."""
+
+    url: WebUrl
+    description: str | None = Field(default=None, max_length=1500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, value: Any) -> Any:
+        return {"url": value} if isinstance(value, str) else value
+
+
 class LinkIn(ApiModel):
     name: ShortText
     url: WebUrl
@@ -153,7 +166,11 @@ class PlaceProfileBody(ApiModel):
     prices: list[PriceIn] = Field(default_factory=list, max_length=30)
     labels: list[ShortText] = Field(default_factory=list, max_length=30)
     links: list[LinkIn] = Field(default_factory=list, max_length=20)
-    images: list[WebUrl] = Field(default_factory=list, max_length=10)
+    images: list[ImageIn] = Field(default_factory=list, max_length=10)
+    manually_approves_followers: bool = Field(
+        default=False,
+        description="Follows of the place wait for an animateur's answer (as a locked account)",
+    )
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> Any:
@@ -187,4 +204,5 @@ class PlaceProfilePatch(ApiModel):
     prices: list[PriceIn] | None = None
     labels: list[ShortText] | None = None
     links: list[LinkIn] | None = None
-    images: list[str] | None = None
+    images: list[ImageIn] | None = None
+    manually_approves_followers: bool | None = None

@@ -25,6 +25,11 @@ class StreamFilter(BaseModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     km: float | None = Field(default=None, gt=0, le=20000, description="Distance from the point")
+    dates: Literal["fr", "en"] | None = Field(
+        default=None,
+        description="Not a filter: each item also carries its dates as people of this language "
+        "read them (startTimeText, deadlineText), on the event's clock or the place's",
+    )
 
     @field_validator("kinds", mode="before")
     @classmethod

@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.keys import generate_rsa_key, public_key_to_pem
 from federation.signatures import Scheme, signed_request_headers
-from server.app import create_app
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import free_port, wait_until
 
@@ -310,14 +309,7 @@ async def start_node(
     node.settings = node.settings.model_copy(
         update={"dev_hosts": hosts, "development": development}
     )
-    if not middlewares:
-        await node.start()
-        return node
-    app = create_app(node.settings)
-    app.middlewares.extend(middlewares)
-    node.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
-    await node.runner.setup()
-    await web.TCPSite(node.runner, "127.0.0.1", node.port, reuse_address=True).start()
+    await node.start(middlewares)
     return node
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from server.app import create_app
 from server.appkeys import SERVICES
@@ -73,8 +74,10 @@ class NetworkNode:
     def pool(self) -> asyncpg.Pool:
         return self.services.pool
 
-    async def start(self) -> None:
+    async def start(self, middlewares: Sequence[Middleware] = ()) -> None:
+        """Serve the node on its port; `middlewares` go after the node's own."""
         app = create_app(self.settings)
+        app.middlewares.extend(middlewares)
         self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self.runner.setup()
         listening, self.reserved = self.reserved or reserve_port(self.port), None

@@ -18,7 +18,8 @@ async def florac_paused(network: LoopbackNetwork) -> tuple[NetworkNode, NetworkN
     florac = await network.add("florac")
     await network.start_all()
     await follow(florac, mende)
-    await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
+    # On florac's side: the Accept has arrived, so no delivery to florac is left but the note's.
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
     host = florac.settings.domain
     assert host is not None
 
@@ -98,7 +99,8 @@ async def test_a_burst_answered_429_waits_as_asked_and_arrives_whole(
     )
     await network.start_all()
     await follow(florac, mende)
-    await wait_until(lambda: accepted(mende, florac.place, mende.place), what="the follow")
+    # On florac's side: the Accept has arrived, so no delivery to florac is left but the note's.
+    await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
 
     notes = [await publish_note(mende, f"atelier {number}") for number in range(30)]
 

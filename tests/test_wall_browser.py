@@ -151,9 +151,9 @@ async def test_the_wall_shows_live_events_in_french_then_english_and_reconnects(
         )
         assert card["kind"].split() == ["event", "fresh"]
         assert (card["label"], card["where"]) == ("Nouvel événement", "Ici")
-        # 18:00 in Paris, in the event's zone and not the browser's (UTC here), without seconds.
-        assert card["meta"].startswith("mar. 1 décembre"), card  # a year only when not this one
-        assert card["meta"].endswith("à 18:00 — Le Fablab de Mende"), card
+        # 18:00 in Paris, in the event's zone and not the browser's (UTC here), formatted by
+        # Babel as on every page; a year only when not this one.
+        assert card["meta"] == "mardi 1 décembre, 18 h 00 — Le Fablab de Mende", card
         assert not (await state(page))["empty"]
 
         # The node goes away and a proxy answers 502 in its place: EventSource gives up after an
@@ -187,8 +187,7 @@ async def test_the_wall_shows_live_events_in_french_then_english_and_reconnects(
             page, mende, token, "Soldering workshop", tmp_path, "en-event"
         )
         assert (card["label"], card["where"]) == ("New event", "Here")
-        assert card["meta"].startswith("Tue, December 1"), card
-        assert card["meta"].endswith("at 6:00 PM — Le Fablab de Mende"), card
+        assert card["meta"] == "Tuesday 1 December, 6:00 PM — Le Fablab de Mende", card
 
 
 async def seats_shown(page: Page, title: str, wanted: str) -> dict[str, Any] | None:
@@ -236,3 +235,26 @@ async def test_the_wall_refreshes_seats_in_place_and_takes_down_a_deleted_event(
 
         await wait_until(emptied, within=20, what="the deleted event off the wall")
         await page.screenshot(tmp_path / "wall-fr-deleted.png")
+
+
+async def test_a_live_card_shows_its_date_as_the_pages_do_in_the_walls_language(
+    network: LoopbackNetwork, tmp_path: Path, browser: Browser
+) -> None:
+    """The date on a card is the server's (Babel, on the event's clock), not the browser's: an
+    English browser on UTC shows a French wall's event at 18 h 30 in Paris, as the agenda does."""
+    mende = await network.add("mende")
+    await network.start_all()
+    token = await log_in(mende)
+    async with chromium(browser) as page:
+        await page.open(f"http://127.0.0.1:{mende.port}/wall")
+        await wait_until(lambda: status_is(page, "en direct"), what="the wall live")
+        await publish_event(
+            mende, token, name="Soirée jeux",
+            start_time="2031-03-04T18:30:00", end_time="2031-03-04T22:00:00",
+        )  # fmt: skip
+        card = await wait_until(lambda: card_titled(page, "Soirée jeux"), what="the card")
+        await page.screenshot(tmp_path / "wall-fr-date.png")
+        await page.open(f"http://127.0.0.1:{mende.port}/agenda?from=2031-01-01T00:00:00Z&lang=fr")
+        agenda = await page.page.inner_text("main")
+    assert card["meta"] == "mardi 4 mars 2031, 18 h 30 — Le Fablab de Mende", card
+    assert "mardi 4 mars 2031, 18 h 30" in agenda

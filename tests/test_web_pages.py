@@ -124,3 +124,27 @@ async def test_a_hostile_place_name_stays_data_on_the_wall(network: LoopbackNetw
     assert status == 200
     assert hostile not in page
     assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in page  # JSON, escaped for HTML
+
+
+async def test_categories_read_as_words_in_the_pages_language(network: LoopbackNetwork) -> None:
+    mende = await network.add("mende")
+    await network.start_all()
+    token = await log_in(mende)
+    later = {"start_time": "2031-03-04T18:30:00", "end_time": "2031-03-04T20:00:00"}
+    await publish_event(mende, token, category="WORKSHOP", **later)
+    async with WebClient(mende) as visitor, WebClient(mende) as admin:
+        status, page = await visitor.get("/agenda?lang=fr")
+        assert status == 200
+        card = page[page.index('class="cards agenda"') :]
+        assert "Atelier" in card
+        assert "WORKSHOP" not in card
+        assert '<option value="WORKSHOP">Atelier</option>' in page  # the filter's choices
+        status, page = await visitor.get("/agenda?lang=en&category=workshop")
+        assert status == 200
+        assert "Workshop" in page[page.index('class="cards agenda"') :]
+        assert '<option value="WORKSHOP" selected>Workshop</option>' in page
+
+        await admin.sign_in()
+        status, page = await admin.get("/manage/events/new?lang=fr")
+        assert status == 200
+        assert '<option value="SOCIAL_EVENT">Moment convivial</option>' in page

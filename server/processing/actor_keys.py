@@ -24,7 +24,7 @@ from federation.keys import (
     public_key_to_pem,
 )
 from schemas.actors import Actor, Multikey
-from server.storage.remote_actors import RemoteKey
+from server.storage.remote_actors import RemoteKey, StoredVersion
 
 # Keys verified against are kept in memory, parsed, so a signed request costs no database round
 # trip and no PEM parsing. Entries expire so that a change made by another process (a `maillage
@@ -147,6 +147,9 @@ class FetchedActor:
     uri: str
     document: dict[str, Any]
     keys: dict[str, str]
+    # The row's version read before the fetch: storing this document later must not undo an
+    # Update processed since (`remote_actors.StoredVersion`).
+    version: StoredVersion | None = None
 
 
 class KeyFetchMemory:

@@ -22,12 +22,13 @@ import structlog
 
 from federation.fetcher import SafeFetcher
 from server.database import DbConnection
-from server.processing import follow_requests, rsvp
+from server.processing import follow_requests
 from server.processing.context import NodeContext
 from server.processing.neighbours import NeighbourError, resolve_actor_uri
 from server.processing.payloads import object_id_of
 from server.processing.publish import publish
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
+from server.processing.rsvp.answers import answer_join, embedded_join
 from server.storage import blocks, events, follows, local_actors, moderation_log, remote_actors
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
@@ -187,7 +188,8 @@ async def refused(connection: DbConnection, node: NodeContext, activity: Receive
         event = await events.find_by_ap_id(connection, target)
         if event is not None and event.local:
             join = {**activity.payload, "id": activity.activity_id, "actor": activity.actor_uri}
-            await rsvp.answer_join(connection, node.urls, event, "rejected", join, on_stream=False)
+            embedded = embedded_join(join, event)
+            await answer_join(connection, node.urls, "rejected", embedded, on_stream=False)
     log.info("activity of a blocked actor dropped", actor=activity.actor_uri)
     return True
 

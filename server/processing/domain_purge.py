@@ -14,7 +14,8 @@ from __future__ import annotations
 import structlog
 
 from server.database import DbConnection
-from server.processing import actor_lifecycle, live_feed, rsvp
+from server.processing import actor_lifecycle, live_feed
+from server.processing.rsvp.admission import withdraw
 from server.storage import backfill_jobs, remote_actors
 from server.storage import held_from_domain as held
 from server.urls import NodeUrls
@@ -54,7 +55,7 @@ async def purge_domain(
     counts["participations"] = 0
     for event_ap_id, participant in await held.participations(connection, domain):
         if urls is not None:
-            await rsvp.withdraw(connection, urls, event_ap_id, participant)
+            await withdraw(connection, urls, event_ap_id, participant)
         else:
             await held.remove_participation(connection, event_ap_id, participant)
         counts["participations"] += 1

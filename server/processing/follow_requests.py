@@ -71,6 +71,30 @@ async def receive_follow(
     await send_answer(connection, node, name, follower, activity_id, "Accept")
 
 
+async def answer_follower(
+    connection: DbConnection, node: NodeContext, follower: str, accept: bool
+) -> bool:
+    """An animateur answers a Follow of the place that waits for approval (the place approves
+    its followers manually): Accept, or Reject and forget it, as Mastodon does for a locked
+    account. False when no Follow of `follower` waits."""
+    place = node.urls.actor(PLACE)
+    relation = await follows.find_follow(connection, follower, place)
+    if relation is None or relation.state != "pending":
+        return False
+    if not accept:
+        await follows.remove_follow(connection, follower, place)
+        await send_answer(connection, node, PLACE, follower, relation.follow_activity_id, "Reject")
+        return True
+    await follows.record_follow(
+        connection, follower, place, relation.follow_activity_id, "accepted", answered=True
+    )
+    ours = await follows.find_follow(connection, place, follower)
+    if ours is not None and ours.state == "accepted":
+        await announce_neighbour(connection, node, follower, "follows us")
+    await send_answer(connection, node, PLACE, follower, relation.follow_activity_id, "Accept")
+    return True
+
+
 async def send_answer(
     connection: DbConnection,
     node: NodeContext,

@@ -10,14 +10,15 @@ import asyncpg
 from federation.fetcher import FetchError, SafeFetcher
 from federation.hosts import InvalidHost, canonical_host
 from server.processing.context import NodeContext
-from server.processing.follow_requests import follow_remote, unfollow_remote
+from server.processing.errors import ProcessingError
+from server.processing.follow_requests import answer_follower, follow_remote, unfollow_remote
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 from server.storage import follows, local_actors, remote_actors
 from server.storage.local_actors import PLACE
 
 
-class NeighbourError(Exception):
-    """The neighbour cannot be resolved or followed; the message says why."""
+class NeighbourError(ProcessingError):
+    """The neighbour cannot be resolved, followed or answered; the code and message say why."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,13 @@ def split_handle(target: str) -> tuple[str, str]:
     handle = target.strip().removeprefix("acct:").removeprefix("@")
     user, at, domain = handle.rpartition("@")
     if not at or not user or not domain:
-        raise NeighbourError(f"{target!r} is neither a URL nor a handle like name@domain")
+        raise NeighbourError(
+            "not-a-handle", f"{target!r} is neither a URL nor a handle like name@domain"
+        )
     try:
         return user, canonical_host(domain)
     except InvalidHost as error:
-        raise NeighbourError(f"{target!r}: {error}") from None
+        raise NeighbourError("not-a-handle", f"{target!r}: {error}") from None
 
 
 async def resolve_actor_uri(fetcher: SafeFetcher, target: str, development: bool) -> str:
@@ -52,10 +55,12 @@ async def resolve_actor_uri(fetcher: SafeFetcher, target: str, development: bool
     try:
         document = await fetcher.fetch_json(url)
     except FetchError as error:
-        raise NeighbourError(f"WebFinger lookup of {resource} failed: {error}") from None
+        raise NeighbourError(
+            "no-answer", f"WebFinger lookup of {resource} failed: {error}"
+        ) from None
     href = self_link(document.data)
     if href is None:
-        raise NeighbourError(f"WebFinger for {resource} names no ActivityPub actor")
+        raise NeighbourError("no-answer", f"WebFinger for {resource} names no ActivityPub actor")
     return href
 
 
@@ -93,18 +98,19 @@ async def follow_neighbour(
     async with pool.acquire() as connection:
         follower = await local_actors.find_local_actor(connection, actor_name)
     if follower is None:
-        raise NeighbourError(f"no local actor named {actor_name!r}")
+        raise NeighbourError("no-such-actor", f"no local actor named {actor_name!r}")
     if not follower.federated:
         raise NeighbourError(
-            f"{actor_name}'s profile is not shared with the network; share it before following"
+            "profile-not-shared",
+            f"{actor_name}'s profile is not shared with the network; share it before following",
         )
     uri = await resolve_actor_uri(fetcher, target, development)
     if node.urls.is_local(uri):
-        raise NeighbourError("follow an actor of another node, not one of this node")
+        raise NeighbourError("own-node", "follow an actor of another node, not one of this node")
     try:
         await directory.refresh_actor(uri)
     except ActorUnavailable as error:
-        raise NeighbourError(str(error)) from None
+        raise NeighbourError("no-answer", str(error)) from None
     async with pool.acquire() as connection, connection.transaction():
         await follow_remote(connection, node, actor_name, uri)
     return uri
@@ -121,7 +127,7 @@ async def unfollow_neighbour(
     uri = await resolve_actor_uri(fetcher, target, development)
     async with pool.acquire() as connection, connection.transaction():
         if not await unfollow_remote(connection, node, actor_name, uri):
-            raise NeighbourError(f"{actor_name} does not follow {uri}")
+            raise NeighbourError("not-following", f"{actor_name} does not follow {uri}")
     return uri
 
 
@@ -152,3 +158,19 @@ async def list_neighbours(pool: asyncpg.Pool, node: NodeContext) -> list[Neighbo
             )
         )
     return neighbours
+
+
+async def answer_follower_of_place(
+    pool: asyncpg.Pool, node: NodeContext, target: str, accept: bool
+) -> str:
+    """Accept or refuse the waiting Follow of the place by `target`, its id or its handle as the
+    neighbours list shows it (a follower is known here already: no lookup). Its actor id."""
+    waiting = [n for n in await list_neighbours(pool, node) if n.follows_us == "pending"]
+    handle = target.strip().removeprefix("acct:").removeprefix("@")
+    found = [n.uri for n in waiting if target.strip() in (n.uri, n.handle) or handle == n.handle]
+    if not found:
+        raise NeighbourError("not-pending", f"{target!r} does not wait for an answer")
+    async with pool.acquire() as connection, connection.transaction():
+        if not await answer_follower(connection, node, found[0], accept):
+            raise NeighbourError("not-pending", f"{target!r} does not wait for an answer")
+    return found[0]

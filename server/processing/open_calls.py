@@ -28,6 +28,7 @@ from server.database import DbConnection
 from server.documents.open_calls import call_document, tombstone_document
 from server.processing import live_feed, objects, senders
 from server.processing.context import NodeContext
+from server.processing.errors import ProcessingError
 from server.processing.objects import Imported, NothingImported, Removed, Shown
 from server.processing.publish import PUBLIC, publish
 from server.processing.sanitise import clean_html, html_text, plain_text, text_as_html, typed_text
@@ -45,13 +46,12 @@ LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 MAX_REMOTE_ENTRIES = 30
 
 
-class CallError(Exception):
+class CallError(ProcessingError):
     """The change is refused; `field` names the field at fault, for the API's 422."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(code, message)
         self.field = field
-        self.message = message
 
 
 def _fields_from(body: CallIn) -> CallFields:
@@ -100,11 +100,11 @@ async def change_call(
         given["content_html"] = text_as_html(given["description"])
     for required in ("kind", "title", "status", "description", "skills_wanted"):
         if required in given and given[required] is None:
-            raise CallError(required, f"{required} cannot be removed")
+            raise CallError(required, "call-field-required", f"{required} cannot be removed")
     fields = replace(call.fields, **given)
     deadline = fields.deadline
     if fields.status == "open" and deadline is not None and deadline <= datetime.now(UTC):
-        raise CallError("deadline", "an open call needs a deadline in the future")
+        raise CallError("deadline", "deadline-past", "an open call needs a deadline in the future")
     return await _store_change(connection, urls, token, fields)
 
 
@@ -270,7 +270,7 @@ class OpenCallHandlers:
         if call.attributed_to and activity.actor_uri not in call.attributed_to:
             return NothingImported("an open call attributed to another actor")
         # Calls are purged by their sender alone (open_calls.delete_unfollowed): weigh the same.
-        if await open_calls.find_by_uri(connection, call.id) is None and not (
+        if await open_calls.lock_by_uri(connection, call.id) is None and not (
             await senders.takes_new_object(connection, node, activity, document, owners=[])
         ):
             log.info("open call of an actor we do not follow ignored", call=call.id)

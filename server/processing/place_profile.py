@@ -46,10 +46,14 @@ MAX_ENTRY_LENGTH = 200
 async def current_profile(connection: DbConnection, *, for_update: bool = False) -> PlaceProfile:
     """The stored profile; before the first edit, just the name the node was created with."""
     stored = await place_profile.load_profile(connection, for_update=for_update)
-    if stored is not None:
-        return PlaceProfile.model_validate(stored)
     actor = await find_local_actor(connection, PLACE)
-    return PlaceProfile(name=actor.display_name if actor else PLACE)
+    # The actor's row holds the follower policy the inbox applies (set before any profile).
+    manual = actor is not None and actor.manually_approves_followers
+    if stored is not None:
+        return PlaceProfile.model_validate(stored | {"manually_approves_followers": manual})
+    return PlaceProfile(
+        name=actor.display_name if actor else PLACE, manually_approves_followers=manual
+    )
 
 
 async def save_and_publish(connection: DbConnection, urls: NodeUrls, profile: PlaceProfile) -> None:
@@ -144,7 +148,8 @@ def place_details_document(profile: PlaceProfile) -> dict[str, Any]:
             )
             for link in profile.links
         ],
-        image=[Image(url=[url]) for url in profile.images],
+        # `name` is an image's alternative text, as Mastodon reads it on attachments.
+        image=[Image(url=[image.url], name=image.description) for image in profile.images],
     )
     details = to_json(group, with_context=False)
     details.pop("type", None)

@@ -14,6 +14,7 @@ import asyncpg
 from federation.hosts import canonical_host
 from server.database import DbConnection
 from server.documents.profiles import person_document
+from server.processing.errors import ProcessingError
 from server.processing.publish import PUBLIC, publish
 from server.storage import accounts, local_actors, outbox, profiles
 from server.storage.accounts import Account
@@ -23,19 +24,18 @@ from server.storage.profiles import LocalProfile, Profile
 from server.urls import NodeUrls
 
 
-class ProfileError(Exception):
+class ProfileError(ProcessingError):
     """The change is refused; `status` is the HTTP status the API answers with."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code, message)
         self.status = status
-        self.message = message
 
 
 async def profile_of(connection: DbConnection, username: str) -> LocalProfile:
     found = await profiles.find_profile(connection, username)
     if found is None:
-        raise ProfileError(404, f"no member named {username!r} on this node")
+        raise ProfileError(404, "no-such-member", f"no member named {username!r} on this node")
     return found
 
 
@@ -73,7 +73,9 @@ async def delete_member(pool: asyncpg.Pool, urls: NodeUrls, account: Account) ->
             account.role == "administrator"
             and await accounts.count_role(connection, "administrator") <= 1
         ):
-            raise ProfileError(409, "the last administrator cannot delete their account")
+            raise ProfileError(
+                409, "last-administrator", "the last administrator cannot delete their account"
+            )
         found = await profiles.find_profile(connection, account.username)
         if found is not None and found.visibility == "network":
             await withdraw(connection, urls, account.username)

@@ -74,29 +74,47 @@ class RemoteActorDirectory:
         With `require_key`, an actor that does not list that key is not stored: a request
         naming a key nobody publishes must leave no row behind.
         """
+        version = await self.stored_version(uri)
         document = await self.fetch_actor_document(uri)
-        actor, _ = await self.store_actor_document(uri, document, require_key=require_key)
-        await actor_lifecycle.actor_fetched(self.pool, uri, document)
+        actor, _, stored = await self.store_actor_document(
+            uri, document, require_key=require_key, version=version
+        )
+        if stored:
+            await actor_lifecycle.actor_fetched(self.pool, uri, document)
         return actor
 
+    async def stored_version(self, uri: str) -> remote_actors.StoredVersion:
+        async with self.pool.acquire() as connection:
+            return await remote_actors.stored_version(connection, uri)
+
     async def store_actor_document(
-        self, uri: str, document: dict[str, Any], *, require_key: str | None = None
-    ) -> tuple[RemoteActor, dict[str, str]]:
-        """Store `document`, just fetched from `uri` itself, with the keys it lists.
+        self,
+        uri: str,
+        document: dict[str, Any],
+        *,
+        version: remote_actors.StoredVersion | None,
+        require_key: str | None = None,
+    ) -> tuple[RemoteActor, dict[str, str], bool]:
+        """Store `document`, just fetched from `uri` itself, with the keys it lists, unless the
+        actor's row changed since `version` was read before the fetch (an Update processed
+        meanwhile is newer: the fetched document is then only used, not kept).
 
         Whatever the outcome, the keys it lists are remembered for the refetch window, so that
         a request naming one of them needs no new fetch (and no refusal) even when this
-        document was fetched for a key it did not list.
+        document was fetched for a key it did not list. The last value says whether it was
+        stored.
         """
         actor, keys = actor_from_document(uri, document)
-        self.key_fetches.remember(FetchedActor(uri, document, keys))
+        self.key_fetches.remember(FetchedActor(uri, document, keys, version))
         if require_key is not None and require_key not in keys:
             raise ActorUnavailable(f"actor {uri} does not publish key {require_key}")
         self.keys.forget_actor(uri)
         async with self.pool.acquire() as connection, connection.transaction():
-            await remote_actors.save_remote_actor(connection, actor, document, keys)
+            stored = await remote_actors.save_remote_actor(
+                connection, actor, document, keys, unless_changed_since=version
+            )
         self.keys.forget_actor(uri)  # a verification that ran meanwhile may have cached a key
-        return actor, keys
+        return actor, keys, stored
 
     async def fetch_actor_document(self, uri: str) -> dict[str, Any]:
         """The actor's document from its own id; a 410 there ends the actor here first (see
@@ -155,20 +173,26 @@ class RemoteActorDirectory:
         listing = self.key_fetches.actor_listing(key_id)
         if listing is not None:
             # Fetched a moment ago for another key id, and it lists this one: keep it now.
-            _, keys = await self.store_actor_document(listing.uri, listing.document)
+            _, keys, _ = await self.store_actor_document(
+                listing.uri, listing.document, version=listing.version
+            )
             return self._found(key_id, listing.uri, keys)
         # Key churn (row 19): an unknown key id costs at most one refetch per window.
         document_url, _ = urldefrag(key_id)
         if not self.key_fetches.may_fetch_for_unknown_key(document_url):
             raise ActorUnavailable(f"actor {document_url} does not publish key {key_id}")
+        version = await self.stored_version(document_url)
         document = await self.fetch_document(document_url)
         owner = owner_named_by(key_id, document_url, document)
         if document.get("id") != owner:
             # A separate key document: the owner must list the key in its own document, fetched
             # from its own id (row 5). GoToSocial's `/main-key` answers the actor itself (a stub,
             # refetched by its id by the fetcher), which needs no second fetch.
+            version = await self.stored_version(owner)
             document = await self.fetch_document(owner)
-        _, keys = await self.store_actor_document(owner, document, require_key=key_id)
+        _, keys, _ = await self.store_actor_document(
+            owner, document, require_key=key_id, version=version
+        )
         return self._found(key_id, owner, keys)
 
     def _found(self, key_id: str, owner: str, keys: dict[str, str]) -> RemoteKey:

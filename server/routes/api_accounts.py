@@ -39,7 +39,9 @@ async def post_account(request: web.Request) -> web.Response:
             request.app[SERVICES].pool, body.username, body.email, body.password, body.role
         )
     except AccountError as error:
-        raise ApiFailure(422, error.message, {error.field: error.message}) from None
+        raise ApiFailure(
+            422, error.message, {error.field: error.message}, code=error.code
+        ) from None
     return reply(account_out(account, request.app[URLS]), status=201)
 
 

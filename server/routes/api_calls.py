@@ -138,7 +138,9 @@ async def patch_call(request: web.Request) -> web.Response:
             token = await local_token(connection, request.match_info["id"])
             call = await change_call(connection, services.urls, token, patch)
     except CallError as error:
-        raise ApiFailure(422, error.message, {error.field: error.message}) from None
+        raise ApiFailure(
+            422, error.message, {error.field: error.message}, code=error.code
+        ) from None
     if call is None:
         raise not_found()
     return reply(call_out(call))

@@ -135,12 +135,12 @@ async def post_rsvp(request: web.Request) -> web.Response:
     event = await rsvp_body(request)
     services = request.app[SERVICES]
     try:
-        state = await join_event(
+        joined = await join_event(
             services.pool, services.node, current_account(request).username, event
         )
     except RsvpError as error:
-        raise ApiFailure(422, str(error), {"event": str(error)}) from None
-    return reply(RsvpOut(event=event, state=state), status=202)
+        raise ApiFailure(422, error.message, {"event": error.message}, code=error.code) from None
+    return reply(RsvpOut(event=event, state=joined.state), status=202)
 
 
 @API.route(
@@ -156,7 +156,7 @@ async def delete_rsvp(request: web.Request) -> web.Response:
     try:
         await leave_event(services.pool, services.node, current_account(request).username, event)
     except RsvpError as error:
-        raise ApiFailure(422, str(error), {"event": str(error)}) from None
+        raise ApiFailure(422, error.message, {"event": error.message}, code=error.code) from None
     return reply(RsvpOut(event=event, state="left"))
 
 

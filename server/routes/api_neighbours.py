@@ -18,6 +18,7 @@ from server.appkeys import SERVICES
 from server.login_throttle import LoginThrottled, attempt_login
 from server.processing.neighbours import (
     NeighbourError,
+    answer_follower_of_place,
     follow_neighbour,
     list_neighbours,
     unfollow_neighbour,
@@ -98,7 +99,7 @@ async def follow_as(request: web.Request, actor_name: str) -> web.Response:
             actor_name,
         )
     except NeighbourError as error:
-        raise ApiFailure(422, str(error), {"target": str(error)}) from None
+        raise ApiFailure(422, error.message, {"target": error.message}, code=error.code) from None
     return reply(FollowResult(actor=uri, state="pending"), status=202)
 
 
@@ -115,7 +116,7 @@ async def unfollow_as(request: web.Request, actor_name: str) -> web.Response:
             actor_name,
         )
     except NeighbourError as error:
-        raise ApiFailure(422, str(error), {"target": str(error)}) from None
+        raise ApiFailure(422, error.message, {"target": error.message}, code=error.code) from None
     return reply(FollowResult(actor=uri, state="unfollowed"))
 
 
@@ -142,6 +143,40 @@ async def post_neighbour(request: web.Request) -> web.Response:
 )
 async def delete_neighbour(request: web.Request) -> web.Response:
     return await unfollow_as(request, PLACE)
+
+
+async def answer_follower(request: web.Request, accept: bool) -> web.Response:
+    body = await read_body(request, FollowRequest)
+    services = request.app[SERVICES]
+    try:
+        uri = await answer_follower_of_place(services.pool, services.node, body.target, accept)
+    except NeighbourError as error:
+        raise ApiFailure(422, error.message, {"target": error.message}, code=error.code) from None
+    return reply(FollowResult(actor=uri, state="accepted" if accept else "rejected"))
+
+
+@API.route(
+    "POST",
+    "/api/v1/neighbours/followers/accept",
+    summary="Accept a follow of the place that waits (the place approves followers manually)",
+    body=FollowRequest,
+    response=FollowResult,
+    roles=ANIMATION,
+)
+async def accept_follower(request: web.Request) -> web.Response:
+    return await answer_follower(request, True)
+
+
+@API.route(
+    "POST",
+    "/api/v1/neighbours/followers/refuse",
+    summary="Refuse a follow of the place that waits: Reject, and the request is forgotten",
+    body=FollowRequest,
+    response=FollowResult,
+    roles=ANIMATION,
+)
+async def refuse_follower(request: web.Request) -> web.Response:
+    return await answer_follower(request, False)
 
 
 @API.route(

@@ -47,7 +47,7 @@ def profile_from(body: ProfileIn) -> Profile:
 
 
 def failure(error: ProfileError) -> ApiFailure:
-    return ApiFailure(error.status, error.message)
+    return ApiFailure(error.status, error.message, code=error.code)
 
 
 @API.route(

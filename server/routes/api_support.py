@@ -25,12 +25,19 @@ API_LIMITS = Limits(max_depth=16, max_items=2_000, max_string_length=65_536)
 class ApiFailure(web.HTTPException):
     """Raised by a handler to answer with an error body; the status is set per instance."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        fields: dict[str, str] | None = None,
+        *,
+        code: str | None = None,
+    ) -> None:
         self.status_code = status
-        super().__init__(
-            text=json.dumps({"error": message, "fields": fields or {}}),
-            content_type="application/json",
-        )
+        body: dict[str, object] = {"error": message, "fields": fields or {}}
+        if code is not None:
+            body["code"] = code
+        super().__init__(text=json.dumps(body), content_type="application/json")
 
 
 async def read_body(request: web.Request, model: type[M]) -> M:

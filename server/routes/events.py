@@ -54,15 +54,51 @@ async def event(request: web.Request) -> web.Response:
     return render(request, "event.html", event_values(found), headers=headers)
 
 
+# Maps are links to OpenStreetMap, never a map loaded from another site.
+OSM = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+ADDRESS_PARTS = ("streetAddress", "postalCode", "addressLocality", "addressRegion")
+
+
+def place_line(item: dict[str, object]) -> str:
+    """A location as one line: its name, then its address when it has one."""
+    name = str(item.get("name") or item.get("url") or "")
+    address = item.get("address")
+    if isinstance(address, dict):
+        parts = [str(address[key]) for key in ADDRESS_PARTS if address.get(key)]
+        street, rest = parts[:1], " ".join(parts[1:])
+        written = ", ".join([*street, *([rest] if rest else [])])
+        return f"{name} — {written}" if written else name
+    if isinstance(address, str) and address:
+        return f"{name} — {address}"
+    return name
+
+
 def event_values(found: StoredEvent, **more: object) -> dict[str, object]:
     """What the event's page shows; `more` adds a form's values and errors."""
     places = [
-        str(item.get("name") or item.get("url") or "")
+        place_line(item) for item in found.fields.location if item.get("name") or item.get("url")
+    ]
+    maps = [
+        OSM.format(lat=item["latitude"], lon=item["longitude"])
         for item in found.fields.location
-        if item.get("name") or item.get("url")
+        if isinstance(item.get("latitude"), int | float)
+        and isinstance(item.get("longitude"), int | float)
+    ]
+    # Links are shown only when they lead to a web page (never javascript: and the like).
+    links = [
+        item
+        for item in found.fields.attachments
+        if isinstance(item.get("href"), str) and item["href"].startswith(("https://", "http://"))
     ]
     path = f"/events/{found.token}"
-    values = {"event": found, "places": places, "ics": f"{path}.ics", "path": path}
+    values = {
+        "event": found,
+        "places": places,
+        "map": maps[0] if maps else None,
+        "links": links,
+        "ics": f"{path}.ics",
+        "path": path,
+    }
     return values | {"values": {}, "errors": {}} | more
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -11,13 +13,56 @@ from pydantic import ValidationError
 
 from schemas.api_stream import StreamFilter
 from server.appkeys import LIVE, SERVICES
+from server.database import DbConnection
 from server.live import Subscriber
 from server.routes.api_support import ApiFailure
 from server.storage import stream
+from server.storage.place_profile import load_profile
 from server.storage.stream import StreamEvent
 from server.stream_filters import matches
+from server.web import i18n
 
 HEARTBEAT_SECONDS = 15.0
+# A place that has not set its zone yet: the project's places are in France first.
+DEFAULT_ZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Dates formatted by Babel for a screen (the wall): its language, and the place's zone
+    for what names none (a call's deadline)."""
+
+    language: str
+    place_zone: str
+
+
+def dated(data: dict[str, Any], dates: Dates) -> dict[str, str]:
+    """The item's dates as text, as the pages show them: an event's start on its own clock, a
+    call's deadline day on the place's."""
+    texts = {}
+    start, deadline = moment(data.get("startTime")), moment(data.get("deadline"))
+    if start is not None:
+        zone = data.get("timezone") if isinstance(data.get("timezone"), str) else None
+        texts["startTimeText"] = i18n.format_when(start, zone or dates.place_zone, dates.language)
+    if deadline is not None:
+        texts["deadlineText"] = i18n.format_day(deadline, dates.place_zone, dates.language)
+    return texts
+
+
+def moment(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+async def place_zone(connection: DbConnection) -> str:
+    profile = await load_profile(connection)
+    zone = (profile or {}).get("timezone")
+    return zone if isinstance(zone, str) and zone else DEFAULT_ZONE
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -89,10 +134,11 @@ def last_event_id(request: web.Request) -> int | None:
     return int(raw)
 
 
-def frame(event: StreamEvent) -> bytes:
+def frame(event: StreamEvent, dates: Dates | None = None) -> bytes:
+    texts = {} if dates is None else dated(event.data, dates)
     body = json.dumps(
         {"kind": event.kind, "local": event.local, "place": event.place, **event.data,
-         "at": event.created_at.isoformat()},
+         **texts, "at": event.created_at.isoformat()},
         ensure_ascii=False,
     )  # fmt: skip
     return f"id: {event.id}\nevent: {event.kind}\ndata: {body}\n\n".encode()
@@ -101,6 +147,10 @@ def frame(event: StreamEvent) -> bytes:
 async def live_stream(request: web.Request) -> web.StreamResponse:
     wanted = read_filter(request)
     resume_after = last_event_id(request)
+    dates = None
+    if wanted.dates is not None:
+        async with request.app[SERVICES].pool.acquire() as connection:
+            dates = Dates(wanted.dates, await place_zone(connection))
     hub = request.app[LIVE]
     subscriber = hub.subscribe(lambda event: matches(event, wanted))
     try:
@@ -118,9 +168,9 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
             async with request.app[SERVICES].pool.acquire() as connection:
                 for event in await stream.after(connection, resume_after):
                     if matches(event, wanted):
-                        await response.write(frame(event))
+                        await response.write(frame(event, dates))
                         sent = event.id
-        await follow_live(response, subscriber, sent)
+        await follow_live(response, subscriber, sent, dates)
         return response
     except ConnectionResetError:
         # A screen that leaves is the normal end of a stream, not an error: aiohttp raises
@@ -130,7 +180,9 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
         hub.unsubscribe(subscriber)
 
 
-async def follow_live(response: web.StreamResponse, subscriber: Subscriber, sent: int) -> None:
+async def follow_live(
+    response: web.StreamResponse, subscriber: Subscriber, sent: int, dates: Dates | None
+) -> None:
     """Write what the hub hands this subscriber, with keep-alives, until the hub ends it."""
     while not subscriber.closed:
         try:
@@ -143,5 +195,5 @@ async def follow_live(response: web.StreamResponse, subscriber: Subscriber, sent
             return
         event = next_event
         if event.id > sent:
-            await response.write(frame(event))
+            await response.write(frame(event, dates))
             sent = event.id

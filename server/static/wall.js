@@ -23,21 +23,6 @@ function tick() {
 tick();
 setInterval(tick, 10000);
 
-// Times in the event's own zone (a neighbour's 18:00 is 18:00 there), without seconds.
-function when(iso, timeZone, withTime = true) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return "";
-  const options = { weekday: "short", day: "numeric", month: "long" };
-  if (withTime) Object.assign(options, { hour: "numeric", minute: "2-digit" });
-  if (date.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
-  try {
-    return date.toLocaleString(lang, { ...options, timeZone: timeZone || undefined });
-  } catch (unknownZone) {
-    return date.toLocaleString(lang, options);
-  }
-}
-
 // The names of the places we follow, as the node knows them, so that a card says "Florac"
 // rather than a host name; read as text from a JSON block, never run.
 let placeNames = {};
@@ -57,11 +42,11 @@ function describe(kind, item) {
     case "event":
       if (item.id && item.name) eventNames.set(item.id, item.name);
       return { label: t.event[action] || t.event.created, title: item.name,
-               meta: [when(item.startTime, item.timezone), item.placeName] };
+               meta: [item.startTimeText, item.placeName] };
     case "call": {
       const label = (action === "created" && t.callKinds[item.callKind]) || t.call[action]
         || t.call.created;
-      const deadline = when(item.deadline, null, false);
+      const deadline = item.deadlineText;
       return { label, title: item.name, meta: [deadline && `${t.until} ${deadline}`] };
     }
     case "profile":
@@ -167,6 +152,9 @@ let source = null;
 
 function connect() {
   const query = new URLSearchParams(params);
+  // Dates come formatted by the server (Babel, on the event's or the place's clock), in the
+  // wall's language, as on every page.
+  query.set("dates", lang);
   if (lastId !== null) query.set("last_event_id", lastId);
   source = new EventSource(`/api/v1/stream?${query}`);
   source.onopen = () => { retryMs = 3000; show("live"); };

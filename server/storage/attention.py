@@ -1,5 +1,5 @@
-"""What the dashboard shows as needing attention: followers waiting for an answer, new
-participants in our events, our open calls near their deadline."""
+"""What the dashboard shows as needing attention: followers and participants waiting for an
+answer, new participants in our events, our open calls near their deadline."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ class CallDue:
     uri: str
     title: str
     deadline: datetime
-
-
-async def pending_followers(connection: DbConnection, place_uri: str) -> list[str]:
-    rows = await connection.fetch(
-        "SELECT follower FROM follows WHERE followed = $1 AND state = 'pending' "
-        "ORDER BY created_at",
-        place_uri,
-    )
-    return [row["follower"] for row in rows]
 
 
 async def new_participants(connection: DbConnection, limit: int = 20) -> list[NewParticipant]:
@@ -63,11 +54,25 @@ async def calls_due(connection: DbConnection) -> list[CallDue]:
     return [CallDue(**dict(row)) for row in rows]
 
 
-async def participants_of(connection: DbConnection, event_id: int) -> list[str]:
-    """Everyone accepted in one of our events (for its animateurs; the public list is shorter)."""
+@dataclass(frozen=True)
+class WaitingParticipant:
+    event_id: int
+    event_name: str
+    participant: str
+    since: datetime
+
+
+async def waiting_participants(
+    connection: DbConnection, limit: int = 20
+) -> list[WaitingParticipant]:
+    """Joins of our events that wait for an animateur's answer (join mode 'restricted')."""
     rows = await connection.fetch(
-        "SELECT participant FROM event_participants WHERE event_id = $1 AND state = 'accepted' "
-        "ORDER BY created_at",
-        event_id,
+        """
+        SELECT e.id AS event_id, e.name AS event_name, p.participant, p.created_at AS since
+        FROM event_participants p JOIN events e ON e.id = p.event_id
+        WHERE e.local AND p.state = 'pending'
+        ORDER BY p.created_at LIMIT $1
+        """,
+        limit,
     )
-    return [row["participant"] for row in rows]
+    return [WaitingParticipant(**dict(row)) for row in rows]

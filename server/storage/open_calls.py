@@ -147,6 +147,15 @@ async def find_by_uri(connection: DbConnection, uri: str) -> StoredCall | None:
     return None if row is None else _call(row)
 
 
+async def lock_by_uri(connection: DbConnection, uri: str) -> StoredCall | None:
+    """The call, its row locked until the transaction ends: an unfollow's purge that deleted it
+    meanwhile is waited for, so a change of a held call never brings a purged one back."""
+    row = await connection.fetchrow(
+        f"SELECT {_COLUMNS} FROM open_calls WHERE uri = $1 FOR UPDATE", uri
+    )
+    return None if row is None else _call(row)
+
+
 async def list_calls(connection: DbConnection, limit: int = 200) -> list[StoredCall]:
     """Calls not deleted, ours and received, the newest first."""
     rows = await connection.fetch(

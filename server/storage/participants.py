@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from server.database import DbConnection
 
@@ -52,23 +55,72 @@ async def find_join(connection: DbConnection, join_id: str) -> RecordedJoin | No
 
 
 async def record_participation(
-    connection: DbConnection, event_id: int, participant: str, join_id: str, state: str
+    connection: DbConnection,
+    event_id: int,
+    participant: str,
+    join_id: str,
+    state: str,
+    join_embedded: dict[str, Any] | None = None,
 ) -> None:
-    """Record the answer, which is being sent now."""
+    """Record the answer, which is being sent now; a 'pending' Join is answered later, and keeps
+    the Join as our answer will embed it (`join_embedded`)."""
     await connection.execute(
         """
         INSERT INTO event_participants (event_id, participant, join_activity_id, state,
-            answered_at)
-        VALUES ($1, $2, $3, $4, now())
+            answered_at, join_embedded)
+        VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'pending' THEN NULL ELSE now() END, $5::jsonb)
         ON CONFLICT (event_id, participant) DO UPDATE SET
             join_activity_id = EXCLUDED.join_activity_id, state = EXCLUDED.state,
-            updated_at = now(), answered_at = now()
+            updated_at = now(), answered_at = EXCLUDED.answered_at,
+            join_embedded = EXCLUDED.join_embedded
         """,
         event_id,
         participant,
         join_id,
         state,
+        None if join_embedded is None else json.dumps(join_embedded),
     )
+
+
+@dataclass(frozen=True)
+class PendingJoin:
+    participant: str
+    join_activity_id: str
+    join_embedded: dict[str, Any] | None
+    created_at: datetime
+
+
+async def pending_joins(connection: DbConnection, event_id: int) -> list[PendingJoin]:
+    rows = await connection.fetch(
+        "SELECT participant, join_activity_id, join_embedded, created_at FROM event_participants "
+        "WHERE event_id = $1 AND state = 'pending' ORDER BY created_at, participant",
+        event_id,
+    )
+    return [
+        PendingJoin(
+            participant=row["participant"],
+            join_activity_id=row["join_activity_id"],
+            join_embedded=None
+            if row["join_embedded"] is None
+            else json.loads(row["join_embedded"]),
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]
+
+
+async def answer_pending(
+    connection: DbConnection, event_id: int, participant: str, state: str
+) -> bool:
+    """A pending Join is answered now; False when it was no longer pending."""
+    result: str = await connection.execute(
+        "UPDATE event_participants SET state = $3, answered_at = now(), updated_at = now() "
+        "WHERE event_id = $1 AND participant = $2 AND state = 'pending'",
+        event_id,
+        participant,
+        state,
+    )
+    return result != "UPDATE 0"
 
 
 async def renew_accepted(
@@ -210,3 +262,21 @@ async def has_open_rsvp(connection: DbConnection, event_ap_id: str) -> bool:
         event_ap_id,
     )
     return found
+
+
+@dataclass(frozen=True)
+class Taking:
+    participant: str
+    state: str
+    since: datetime
+
+
+async def taking_part(connection: DbConnection, event_id: int) -> list[Taking]:
+    """Everyone accepted in one of our events or waiting for an answer, for its animateurs."""
+    rows = await connection.fetch(
+        "SELECT participant, state, created_at AS since FROM event_participants "
+        "WHERE event_id = $1 AND state IN ('pending', 'accepted') "
+        "ORDER BY state = 'accepted', created_at, participant",
+        event_id,
+    )
+    return [Taking(**dict(row)) for row in rows]

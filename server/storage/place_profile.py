@@ -23,7 +23,8 @@ async def load_profile(
 async def save_profile(
     connection: DbConnection, profile: dict[str, Any], actor_name: str, summary_html: str
 ) -> None:
-    """Store the profile and mirror its name and description on the Group actor's row."""
+    """Store the profile and mirror its name, description and follower policy on the Group
+    actor's row (which the actor document and the inbox read)."""
     await connection.execute(
         """
         INSERT INTO place_profile (singleton, profile) VALUES (true, $1::jsonb)
@@ -32,10 +33,12 @@ async def save_profile(
         json.dumps(profile),
     )
     await connection.execute(
-        "UPDATE local_actors SET display_name = $2, summary = $3 WHERE name = $1",
+        "UPDATE local_actors SET display_name = $2, summary = $3, "
+        "manually_approves_followers = $4 WHERE name = $1",
         actor_name,
         profile["name"],
         summary_html,
+        bool(profile.get("manually_approves_followers", False)),
     )
 
 

@@ -43,14 +43,38 @@ ACTOR_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    """When an actor's row was last written (None: there was no row), read before fetching it.
+
+    A fetch takes a while; an Update of the actor processed meanwhile is newer than what the
+    fetch brings back, so the fetched document is stored only if the row is still this version.
+    """
+
+    written_at: datetime | None
+
+
+async def stored_version(connection: DbConnection, uri: str) -> StoredVersion:
+    written_at: datetime | None = await connection.fetchval(
+        "SELECT fetched_at FROM remote_actors WHERE uri = $1", uri
+    )
+    return StoredVersion(written_at)
+
+
 async def save_remote_actor(
     connection: DbConnection,
     actor: RemoteActor,
     document: dict[str, Any],
     keys: dict[str, str],
-) -> None:
-    """Store the actor and exactly the keys it publishes now (a rotated key replaces the old)."""
-    await connection.execute(
+    *,
+    unless_changed_since: StoredVersion | None = None,
+) -> bool:
+    """Store the actor and exactly the keys it publishes now (a rotated key replaces the old).
+
+    With `unless_changed_since`, nothing is stored when the row was written after that version
+    was read (a newer document is already here); the answer says whether it was stored.
+    """
+    stored = await connection.fetchval(
         """
         INSERT INTO remote_actors (uri, host, kind, preferred_username, display_name, inbox,
                                    shared_inbox, followers, document, gone, fetched_at)
@@ -60,6 +84,8 @@ async def save_remote_actor(
             display_name = EXCLUDED.display_name, inbox = EXCLUDED.inbox,
             shared_inbox = EXCLUDED.shared_inbox, followers = EXCLUDED.followers,
             document = EXCLUDED.document, gone = false, fetched_at = now()
+        WHERE $10 OR remote_actors.fetched_at IS NOT DISTINCT FROM $11
+        RETURNING true
         """,
         actor.uri,
         actor.host,
@@ -70,7 +96,11 @@ async def save_remote_actor(
         actor.shared_inbox,
         actor.followers,
         json.dumps(document),
+        unless_changed_since is None,
+        None if unless_changed_since is None else unless_changed_since.written_at,
     )
+    if not stored:
+        return False
     await connection.execute(
         "DELETE FROM remote_keys WHERE actor_uri = $1 AND NOT (key_id = ANY($2::text[]))",
         actor.uri,
@@ -87,6 +117,7 @@ async def save_remote_actor(
             actor.uri,
             pem,
         )
+    return True
 
 
 async def find_remote_actor(connection: DbConnection, uri: str) -> RemoteActor | None:

@@ -21,6 +21,7 @@ from server.processing.web_sessions import (
 )
 from server.ratelimit import client_address
 from server.storage.accounts import Account
+from server.web.errors import message_of
 from server.web.forms import N_, ROLE_NAMES
 from server.web.rendering import render
 from server.web.sessions import (
@@ -168,7 +169,7 @@ async def invitation(request: web.Request) -> web.StreamResponse:
         try:
             account = await accept_invitation(pool, secret, form["password"])
         except AccountError as error:
-            errors["password"] = error.message
+            errors["password"] = message_of(error)
         else:
             if account is None:
                 return render(request, "invitation.html", {"invitation": None}, status=404)

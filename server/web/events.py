@@ -12,11 +12,14 @@ from pydantic import ValidationError
 
 from schemas.api_events import EventIn
 from server.appkeys import SERVICES
+from server.database import DbConnection
 from server.processing import events as event_processing
-from server.storage import events
-from server.storage.attention import participants_of
+from server.processing.rsvp import RsvpError, answer_participant
+from server.storage import events, participants, remote_actors
 from server.storage.events import StoredEvent
+from server.storage.participants import Taking
 from server.storage.place_profile import load_profile
+from server.urls import NodeUrls
 from server.web import i18n
 from server.web.forms import N_
 from server.web.rendering import render
@@ -26,10 +29,20 @@ CREATE = ("POST", "/api/v1/events")
 EDIT = ("PATCH", "/api/v1/events/{id}")
 CANCEL = ("POST", "/api/v1/events/{id}/cancel")
 DELETE = ("DELETE", "/api/v1/events/{id}")
+ACCEPT = ("POST", "/api/v1/events/{id}/participants/accept")
+REFUSE = ("POST", "/api/v1/events/{id}/participants/refuse")
 FORM_FIELDS = (
     "name", "content", "start_time", "end_time", "timezone", "place", "online_url",
     "category", "tags", "join_mode", "maximum_attendee_capacity",
 )  # fmt: skip
+# The place's address as EventIn's PlaceIn names it, and as the form names it.
+ADDRESS_FIELDS = {
+    "street_address": "place_street",
+    "postal_code": "place_postal_code",
+    "address_locality": "place_locality",
+    "address_region": "place_region",
+    "address_country": "place_country",
+}
 MESSAGES = {
     "name": N_("Give the event a name (300 characters at most)."),
     "start_time": N_("A date and time, like 2030-06-21T18:30."),
@@ -39,6 +52,9 @@ MESSAGES = {
     "tags": N_("Tags are single words of letters, digits or _, separated by commas."),
     "maximum_attendee_capacity": N_("A whole number of seats, at least 1; or nothing."),
     "place": N_("The name of the room or place (300 characters at most)."),
+    "place_latitude": N_("A latitude between -90 and 90 and a longitude between -180 and 180."),
+    "place_address": N_("Give the place a name to give its address; each line is short."),
+    "attachments": N_("One per line: a name, then | and an address starting with https://"),
 }
 INVALID = N_("This value is not valid.")
 
@@ -51,6 +67,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/events/{id:\\d{1,18}}", edit_event)
     router.add_post("/manage/events/{id:\\d{1,18}}/cancel", cancel_event)
     router.add_post("/manage/events/{id:\\d{1,18}}/delete", delete_event)
+    router.add_post("/manage/events/{id:\\d{1,18}}/participants/accept", accept_participant)
+    router.add_post("/manage/events/{id:\\d{1,18}}/participants/refuse", refuse_participant)
 
 
 def text_of(content: str) -> str:
@@ -83,17 +101,49 @@ def form_values(event: StoredEvent) -> dict[str, str]:
         "tags": ", ".join(data["tags"]),
         "join_mode": data["join_mode"],
         "maximum_attendee_capacity": str(data["maximum_attendee_capacity"] or ""),
+        "attachments": "\n".join(f"{item['name']} | {item['url']}" for item in data["attachments"]),
+    } | place_values(data["place"])
+
+
+def place_values(place: dict[str, Any] | None) -> dict[str, str]:
+    place = place or {}
+    address = place.get("address") or {}
+    values = {field: address.get(key) or "" for key, field in ADDRESS_FIELDS.items()}
+    for axis in ("latitude", "longitude"):
+        values[f"place_{axis}"] = "" if place.get(axis) is None else str(place[axis])
+    return values
+
+
+def place_input(value: dict[str, str], form: dict[str, str]) -> dict[str, Any] | None:
+    """The room or place as EventIn's PlaceIn: a name, and an address and coordinates."""
+    address = {key: form.get(field, "").strip() or None for key, field in ADDRESS_FIELDS.items()}
+    latitude = form.get("place_latitude", "").strip() or None
+    longitude = form.get("place_longitude", "").strip() or None
+    if not value["place"]:
+        if any(address.values()) or latitude or longitude:
+            return {"address": address}  # refused: an address needs the place's name
+        return None
+    return {
+        "name": value["place"],
+        "address": address if any(address.values()) else None,
+        "latitude": latitude,
+        "longitude": longitude,
     }
+
+
+def attachments_input(text: str) -> list[dict[str, str]]:
+    """'name | https://…' per line; a line without a name is refused by EventIn."""
+    found = []
+    for line in text.splitlines():
+        if line.strip():
+            name, _, url = line.rpartition("|")
+            found.append({"name": name.strip(), "url": url.strip()})
+    return found
 
 
 def raw_input(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
     """The form as the API's EventIn input, merged onto what the event already holds."""
     value = {name: form.get(name, "").strip() for name in FORM_FIELDS}
-    place = base.get("place")
-    if value["place"] and (place is None or place.get("name") != value["place"]):
-        place = {"name": value["place"]}
-    elif not value["place"]:
-        place = None
     capacity: Any = value["maximum_attendee_capacity"] or None
     return base | {
         "name": value["name"],
@@ -101,12 +151,13 @@ def raw_input(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
         "start_time": value["start_time"],
         "end_time": value["end_time"] or None,
         "timezone": value["timezone"],
-        "place": place,
+        "place": place_input(value, form),
         "online_url": value["online_url"] or None,
         "category": value["category"] or None,
         "tags": [tag for tag in re.split(r"[,\s]+", value["tags"]) if tag],
         "join_mode": value["join_mode"] or "free",
         "maximum_attendee_capacity": capacity,
+        "attachments": attachments_input(form.get("attachments", "")),
     }
 
 
@@ -117,8 +168,14 @@ def checked(raw: dict[str, Any]) -> tuple[EventIn | None, dict[str, str]]:
         errors: dict[str, str] = {}
         for problem in error.errors():
             name = str(problem["loc"][0]) if problem["loc"] else "end_time"
+            if name == "place":  # shown beside the part of the place at fault
+                name = "place" if "name" in problem["loc"] else place_field(problem["loc"])
             errors.setdefault(name, MESSAGES.get(name, INVALID))
         return None, errors
+
+
+def place_field(where: tuple[int | str, ...]) -> str:
+    return "place_address" if "address" in where else "place_latitude"
 
 
 async def place_zone(request: web.Request) -> str:
@@ -149,9 +206,16 @@ def form_page(
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
-    participants: list[str] | None = None,
+    taking_part: list[Taking] | None = None,
+    names: dict[str, str] | None = None,
 ) -> web.Response:
-    shown = {"event": event, "values": values, "errors": errors, "participants": participants}
+    shown = {
+        "event": event,
+        "values": values,
+        "errors": errors,
+        "participants": taking_part,
+        "names": names or {},
+    }
     return render(request, "event_form.html", shown, status=status)
 
 
@@ -177,9 +241,26 @@ async def create_event(request: web.Request) -> web.StreamResponse:
 async def edit_event_page(request: web.Request) -> web.Response:
     account_for_action(request, *EDIT)
     event = await our_event(request)
-    async with request.app[SERVICES].pool.acquire() as connection:
-        participants = await participants_of(connection, event.id)
-    return form_page(request, event, form_values(event), {}, participants=participants)
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        found = await participants.taking_part(connection, event.id)
+        names = {
+            item.participant: await who(connection, services.urls, item.participant)
+            for item in found
+        }
+    return form_page(request, event, form_values(event), {}, taking_part=found, names=names)
+
+
+async def who(connection: DbConnection, urls: NodeUrls, participant: str) -> str:
+    """A participant as people name them: 'Name (name@host)', a member's name, or the id."""
+    local = urls.local_actor_name(participant)
+    if local is not None:
+        return local
+    actor = await remote_actors.find_remote_actor(connection, participant)
+    if actor is None or not actor.preferred_username:
+        return participant
+    handle = f"{actor.preferred_username}@{actor.host}"
+    return f"{actor.display_name} ({handle})" if actor.display_name else handle
 
 
 async def edit_event(request: web.Request) -> web.StreamResponse:
@@ -216,3 +297,28 @@ async def delete_event(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     await event_processing.delete_event(services.pool, services.urls, event)
     raise redirect(request, "/manage/events", "event-deleted")
+
+
+async def answer(request: web.Request, accept: bool) -> web.StreamResponse:
+    """Accept or refuse a participant who waits; back to the event's page in the editor."""
+    account_for_action(request, *(ACCEPT if accept else REFUSE))
+    event = await our_event(request)
+    form = await posted_form(request)
+    back = f"/manage/events/{event.id}#participants"
+    services = request.app[SERVICES]
+    try:
+        async with services.pool.acquire() as connection, connection.transaction():
+            await answer_participant(
+                connection, services.urls, event.ap_id, form.get("participant", ""), accept
+            )
+    except RsvpError as error:
+        raise redirect(request, back, error.code) from None
+    raise redirect(request, back, "participant-accepted" if accept else "participant-refused")
+
+
+async def accept_participant(request: web.Request) -> web.StreamResponse:
+    return await answer(request, True)
+
+
+async def refuse_participant(request: web.Request) -> web.StreamResponse:
+    return await answer(request, False)

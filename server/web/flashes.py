@@ -21,12 +21,13 @@ FLASHES = {
     "event-deleted": N_("The event is deleted; the neighbours are told."),
     "follow-asked": N_("Asked; the place will answer (its state shows below)."),
     "unfollowed": N_("You no longer follow this place."),
+    "follower-accepted": N_("Accepted: this place now follows ours and receives what we publish."),
+    "follower-refused": N_("Refused: this place is told, and does not follow ours."),
+    "participant-accepted": N_("Accepted: the participant is told and has a seat."),
+    "participant-refused": N_("Refused: the participant is told."),
+    "join-pending": N_("You asked to take part; the place will answer your request."),
     "place-saved": N_("The profile is saved; the neighbours receive it."),
     "joined": N_("You asked to take part; the event's page shows your place once accepted."),
-    "join-refused": N_(
-        "This event cannot be joined from here: it may be full, closed, or your profile is not "
-        "shared with the network."
-    ),
     "left": N_("You no longer take part in this event."),
     "profile-saved": N_("Your profile is saved."),
     "role-changed": N_("The role is changed."),

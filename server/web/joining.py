@@ -42,11 +42,14 @@ async def join(request: web.Request) -> web.StreamResponse:
     event = await live_event(request)
     await posted_form(request)
     services = request.app[SERVICES]
+    back = f"/events/{event.token}"
     try:
-        await join_event(services.pool, services.node, account.username, event.ap_id)
-    except RsvpError:
-        raise redirect(request, f"/events/{event.token}", "join-refused") from None
-    raise redirect(request, f"/events/{event.token}", "joined")
+        joined = await join_event(services.pool, services.node, account.username, event.ap_id)
+    except RsvpError as error:
+        raise redirect(request, back, error.code) from None
+    if joined.refusal is not None:
+        raise redirect(request, back, joined.refusal.code)
+    raise redirect(request, back, "join-pending" if joined.state == "pending" else "joined")
 
 
 async def leave(request: web.Request) -> web.StreamResponse:
@@ -89,8 +92,11 @@ async def interact(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     uri = form.get("uri", "").strip()
     services = request.app[SERVICES]
+    back = f"/interact?uri={quote(uri, safe='')}"
     try:
-        await join_event(services.pool, services.node, account.username, uri)
-    except RsvpError:
-        raise redirect(request, f"/interact?uri={quote(uri, safe='')}", "join-refused") from None
-    raise redirect(request, f"/interact?uri={quote(uri, safe='')}", "joined")
+        joined = await join_event(services.pool, services.node, account.username, uri)
+    except RsvpError as error:
+        raise redirect(request, back, error.code) from None
+    if joined.refusal is not None:
+        raise redirect(request, back, joined.refusal.code)
+    raise redirect(request, back, "joined")

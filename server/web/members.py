@@ -11,11 +11,11 @@ from federation.hosts import InvalidHost, canonical_host
 from schemas.api import AccountIn
 from server.appkeys import SERVICES, URLS
 from server.processing.accounts import AccountError, all_accounts, change_role
+from server.processing.neighbours import list_neighbours
 from server.processing.profiles import ProfileError, delete_member
 from server.processing.web_sessions import INVITATION_LIFETIME, invite
 from server.storage import accounts, outbox, remote_hosts
-from server.storage.attention import calls_due, new_participants, pending_followers
-from server.storage.local_actors import PLACE
+from server.storage.attention import calls_due, new_participants, waiting_participants
 from server.web.forms import N_, ROLE_NAMES
 from server.web.rendering import render
 from server.web.sessions import account_for_action, may, posted_form, redirect, signed_in
@@ -41,11 +41,21 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 async def attention(request: web.Request, can: dict[str, bool]) -> dict[str, object]:
     """What needs the animateur: each part only for those whose role may act on it."""
-    found: dict[str, object] = {"followers": [], "participants": [], "calls": [], "failing": []}
+    found: dict[str, object] = {
+        "followers": [],
+        "waiting": [],
+        "participants": [],
+        "calls": [],
+        "failing": [],
+    }
     if not can["events"]:
         return found
-    async with request.app[SERVICES].pool.acquire() as connection:
-        found["followers"] = await pending_followers(connection, request.app[URLS].actor(PLACE))
+    services = request.app[SERVICES]
+    if can["neighbours"]:
+        neighbours = await list_neighbours(services.pool, services.node)
+        found["followers"] = [n for n in neighbours if n.follows_us == "pending"]
+    async with services.pool.acquire() as connection:
+        found["waiting"] = await waiting_participants(connection)
         found["participants"] = await new_participants(connection)
         found["calls"] = await calls_due(connection)
         if can["deliveries"]:

@@ -12,11 +12,13 @@ from server.appkeys import SERVICES, URLS
 from server.processing.directory import search_places
 from server.processing.neighbours import (
     NeighbourError,
+    answer_follower_of_place,
     follow_neighbour,
     list_neighbours,
     unfollow_neighbour,
 )
 from server.storage.local_actors import PLACE
+from server.web.errors import message_of
 from server.web.forms import N_
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
@@ -24,6 +26,8 @@ from server.web.sessions import account_for_action, posted_form, redirect
 LIST = ("GET", "/api/v1/neighbours")
 FOLLOW = ("POST", "/api/v1/neighbours")
 UNFOLLOW = ("DELETE", "/api/v1/neighbours")
+ACCEPT = ("POST", "/api/v1/neighbours/followers/accept")
+REFUSE = ("POST", "/api/v1/neighbours/followers/refuse")
 STATES = {
     "pending": N_("asked, waiting for an answer"),
     "accepted": N_("accepted"),
@@ -35,6 +39,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/manage/neighbours", neighbours_page)
     router.add_post("/manage/neighbours/follow", follow)
     router.add_post("/manage/neighbours/unfollow", unfollow)
+    router.add_post("/manage/neighbours/accept", accept_follower)
+    router.add_post("/manage/neighbours/refuse", refuse_follower)
 
 
 async def page(
@@ -81,9 +87,9 @@ async def follow(request: web.Request) -> web.StreamResponse:
             services.settings.development,
             PLACE,
         )
-    except NeighbourError:
-        message = N_("No place answers at this handle or address.")
-        return await page(request, {"target": target}, {"target": message}, status=422)
+    except NeighbourError as error:
+        errors = {"target": message_of(error)}
+        return await page(request, {"target": target}, errors, status=422)
     raise redirect(request, "/manage/neighbours", "follow-asked")
 
 
@@ -102,3 +108,27 @@ async def unfollow(request: web.Request) -> web.StreamResponse:
             PLACE,
         )
     raise redirect(request, "/manage/neighbours", "unfollowed")
+
+
+async def answer_follower(request: web.Request, accept: bool) -> web.StreamResponse:
+    """Accept or refuse a follow that waits, from the neighbours page or the dashboard (`back`
+    says which, so the animateur stays where they were)."""
+    account_for_action(request, *(ACCEPT if accept else REFUSE))
+    form = await posted_form(request)
+    back = "/manage" if form.get("back") == "dashboard" else "/manage/neighbours"
+    services = request.app[SERVICES]
+    try:
+        await answer_follower_of_place(
+            services.pool, services.node, form.get("target", "").strip(), accept
+        )
+    except NeighbourError as error:
+        raise redirect(request, back, error.code) from None
+    raise redirect(request, back, "follower-accepted" if accept else "follower-refused")
+
+
+async def accept_follower(request: web.Request) -> web.StreamResponse:
+    return await answer_follower(request, True)
+
+
+async def refuse_follower(request: web.Request) -> web.StreamResponse:
+    return await answer_follower(request, False)

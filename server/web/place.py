@@ -39,6 +39,13 @@ MESSAGES = {
     "other_services": N_("Words of 80 characters at most, separated by commas."),
     "other_space_kinds": N_("Words of 80 characters at most, separated by commas."),
     "address": N_("This address is too long."),
+    "accessibility": N_("One per line, 200 characters at most each."),
+    "labels": N_("Words of 200 characters at most, separated by commas."),
+    "prices": N_("One per line: what, then | and the price, then optionally | EUR and | per day."),
+    "images": N_(
+        "One per line: what the photo shows, then | and its address starting with https://; "
+        "10 at most."
+    ),
 }
 INVALID = N_("This value is not valid.")
 
@@ -75,7 +82,13 @@ def form_of(profile: PlaceProfile) -> dict[str, str]:
         "other_space_kinds": ", ".join(profile.other_space_kinds),
         "opening_exceptions": "\n".join(exception_line(e) for e in profile.opening_exceptions),
         "links": "\n".join(f"{link.name} | {link.url}" for link in profile.links),
+        "accessibility": "\n".join(profile.accessibility),
+        "labels": ", ".join(profile.labels),
+        "prices": "\n".join(price_line(price) for price in profile.prices),
+        "images": "\n".join(image_line(image) for image in profile.images),
     }
+    if profile.manually_approves_followers:
+        values["manually_approves_followers"] = "on"
     for service in profile.services:
         values[f"service-{service.value}"] = "on"
     for kind in profile.space_kinds:
@@ -127,6 +140,51 @@ def parsed_exceptions(text: str) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def price_line(price: Any) -> str:
+    parts = [price.name, price.price, price.currency or "", price.unit or ""]
+    while parts[-1] == "":
+        parts.pop()
+    return " | ".join(parts)
+
+
+def parsed_prices(text: str) -> list[dict[str, str | None]]:
+    """'Day desk | 15 | EUR | per day' per line; currency and unit may be left out."""
+    found = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) < 2 or len(parts) > 4:
+            raise FormProblem("prices")
+        name, price, currency, unit = [*parts, "", ""][:4]
+        found.append(
+            {
+                "name": name,
+                "price": price,
+                "currency": currency.upper() or None,
+                "unit": unit or None,
+            }
+        )
+    return found
+
+
+def image_line(image: Any) -> str:
+    return f"{image.description} | {image.url}" if image.description else str(image.url)
+
+
+def parsed_images(text: str) -> list[dict[str, str | None]]:
+    """'What it shows | https://…' per line; a bare address is an image without a description."""
+    found = []
+    for line in lines(text):
+        description, _, url = line.rpartition("|")
+        found.append({"url": url.strip(), "description": description.strip() or None})
+    return found
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def parsed_links(text: str) -> list[dict[str, str]]:
@@ -181,6 +239,11 @@ def profile_input(form: dict[str, str], stored: PlaceProfile) -> dict[str, Any]:
         "space_kinds": [k.value for k in SpaceKind if value.get(f"kind-{k.value}")],
         "other_space_kinds": words(value.get("other_space_kinds", "")),
         "links": parsed_links(form.get("links", "")),
+        "accessibility": lines(form.get("accessibility", "")),
+        "labels": words(value.get("labels", "")),
+        "prices": parsed_prices(form.get("prices", "")),
+        "images": parsed_images(form.get("images", "")),
+        "manually_approves_followers": bool(value.get("manually_approves_followers")),
     }
 
 

@@ -16,7 +16,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from schemas.categories import CATEGORY_WORDS, category_words
+from schemas.categories import Language as CategoryLanguage
 from server.web import i18n
+from server.web.errors import ERRORS
 from server.web.flashes import FLASHES
 from server.web.forms import KIND_NAMES, SERVICE_NAMES
 
@@ -107,6 +110,8 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
     def number(value: float, digits: int = 1) -> str:
         return i18n.format_number(value, language, digits)
 
+    words_language: CategoryLanguage = "fr" if language == "fr" else "en"
+
     context: dict[str, Any] = {
         "lang": language,
         "other_languages": [
@@ -123,16 +128,24 @@ def page_context(request: web.Request, language: str) -> dict[str, Any]:
             gettext(SERVICE_NAMES[value]) if value in SERVICE_NAMES else value
         ),
         "kind_name": lambda value: gettext(KIND_NAMES[value]) if value in KIND_NAMES else value,
+        "category_name": lambda code: category_words(code, words_language),
+        "categories": sorted(
+            ((code, category_words(code, words_language)) for code in CATEGORY_WORDS),
+            key=lambda pair: pair[1].casefold(),
+        ),
         # French puts a (no-break) space before a colon.
         "colon": "\u00a0:" if language == "fr" else ":",
         "request_path": request.path,
         "account": None,
         "csrf_token": "",
         "flashes": [],
+        "alerts": [],
     }
     flash = request.cookies.get(FLASH_COOKIE)
     if flash in FLASHES:
         context["flashes"] = [gettext(FLASHES[flash])]
+    elif flash in ERRORS:  # a refusal from processing, named by its code
+        context["alerts"] = [gettext(ERRORS[flash])]
     for hook in CONTEXT_HOOKS:
         context.update(hook(request))
     return context

@@ -1,0 +1,39 @@
+"""Processing's refusals as people read them: each stable code (server/processing/errors.py) has
+its message here, translated where it is shown. The API keeps the English message beside the
+code; a page never shows that English message."""
+
+from __future__ import annotations
+
+from server.processing.errors import ProcessingError
+from server.web.flashes import N_
+
+ERRORS = {
+    "event-full": N_("The event is full."),
+    "event-cancelled": N_("The event is cancelled."),
+    "event-invite-only": N_("This event is on invitation only."),
+    "no-such-event": N_("This event does not exist on this node."),
+    "not-pending": N_("Nobody waits for an answer under this name; the list shows who does."),
+    "not-participating": N_("You do not take part in this event."),
+    "profile-not-shared": N_(
+        "Your profile is not shared with the network: share it on your profile page first."
+    ),
+    "event-unreadable": N_("The event could not be read from its server."),
+    "unreachable": N_("The other server does not answer; try again later."),
+    "not-a-handle": N_("Write a handle like place@tiers-lieu.example, or the address of its page."),
+    "no-answer": N_("No place answers at this handle or address."),
+    "own-node": N_("This place is on this node: follow places of other nodes."),
+    "not-following": N_("The place does not follow this neighbour."),
+    "no-such-actor": N_("Nobody has this name on this node."),
+    "name-reserved": N_("This name is reserved; choose another."),
+    "name-taken": N_("This name is already taken; choose another."),
+    "last-administrator": N_("The place must keep at least one administrator."),
+    "call-field-required": N_("This field cannot be removed."),
+    "deadline-past": N_("An open call needs a deadline in the future."),
+    "no-such-member": N_("No member has this name."),
+}
+UNKNOWN = N_("This cannot be done.")
+
+
+def message_of(error: ProcessingError) -> str:
+    """The message id of a refusal, for `_()` where the page shows it."""
+    return ERRORS.get(error.code, UNKNOWN)
