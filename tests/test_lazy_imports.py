@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import click
 
+from maillage.cli import COMMAND_MODULES, LAZY_COMMANDS, exported_commands, main
 from server.node_setup import create_node_records, new_key_pairs, validate_setup
 from server.passwords import hash_password
 from tests.support import REPO_ROOT, free_port
@@ -120,3 +122,48 @@ async def test_a_node_loads_page_metrics_and_sanitiser_libraries_only_when_neede
     assert seen["before_page"] == [], {name: LAZY[name] for name in seen["before_page"]}
     # The first page loads what pages need, and only that.
     assert seen["after_page"] == ["babel", "jinja2"], seen
+
+
+# Not imported by `maillage serve`: each with the commands that import it.
+NOT_FOR_SERVE = {
+    "clients": "the member commands",
+    "maillage.demo": "`maillage demo`",
+    "server.cli_backup": "`maillage backup` and `restore`",
+    "server.backup": "`maillage backup` and `restore`",
+}
+
+SERVE = """
+import json, sys
+
+from maillage.cli import main
+
+try:
+    main(["serve", "--help"])
+except SystemExit:
+    pass
+print(json.dumps(sorted(name for name in json.loads(sys.argv[1]) if name in sys.modules)))
+"""
+
+
+def test_serve_does_not_import_the_member_commands_the_demo_or_backups() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", SERVE, json.dumps(list(NOT_FOR_SERVE))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert "Run the node's web server" in finished.stdout
+    loaded = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert loaded == [], {name: NOT_FOR_SERVE[name] for name in loaded}
+
+
+def test_the_lazy_command_table_names_every_command_where_it_lives() -> None:
+    for part in COMMAND_MODULES:
+        names = {name for name, its_part in LAZY_COMMANDS.items() if its_part == part}
+        assert set(exported_commands(part)) == names, part
+    listed = main.list_commands(click.Context(main))
+    assert listed == sorted(LAZY_COMMANDS)
+    assert all(main.get_command(click.Context(main), name) is not None for name in listed)
