@@ -8,7 +8,7 @@ import click
 
 from clients.api import MaillageClient
 from clients.cli import json_option, neighbours, show, with_client
-from clients.cli_content import events
+from clients.cli_content import events, model_or_fail
 from schemas.api import FollowRequest, FollowResult
 from schemas.api_events import ParticipantAnswer, ParticipantOut, ParticipantResult
 
@@ -16,7 +16,10 @@ from schemas.api_events import ParticipantAnswer, ParticipantOut, ParticipantRes
 async def answer_follower(client: MaillageClient, target: str, accept: bool) -> FollowResult:
     verb = "accept" if accept else "refuse"
     return await client.typed(
-        FollowResult, "POST", f"/api/v1/neighbours/followers/{verb}", FollowRequest(target=target)
+        FollowResult,
+        "POST",
+        f"/api/v1/neighbours/followers/{verb}",
+        model_or_fail(FollowRequest, target=target),
     )
 
 
@@ -28,7 +31,7 @@ async def answer_participant(
         ParticipantResult,
         "POST",
         f"/api/v1/events/{event_id}/participants/{verb}",
-        ParticipantAnswer(participant=participant),
+        model_or_fail(ParticipantAnswer, participant=participant),
     )
 
 

@@ -92,6 +92,11 @@ async def test_a_locked_place_answers_follows_by_api_and_cli(
     again = await run_maillage_async("neighbours", "accept", lozere.place, env=env)
     assert again.returncode == 1
     assert "does not wait for an answer" in again.stderr
+    bad = await run_maillage_async("neighbours", "accept", "ab", env=env)
+    assert bad.returncode == 1
+    assert "invalid input" in bad.stderr, bad.stderr
+    assert "target" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 async def test_joins_of_an_event_on_approval_are_answered_by_api_and_cli(

@@ -57,6 +57,8 @@ async def test_the_hours_of_the_editor_make_the_home_page_open_or_closed(
         _, page = await admin.get("/manage/place")
         assert f'name="opens-{today}" aria-label' in page
         assert 'value="00:00"' in page
+        assert "2030-12-25 fermé Noël" in page  # written back in the page's words
+        _, page = await admin.get("/manage/place?lang=en")
         assert "2030-12-25 closed Noël" in page
 
         status, _, _ = await admin.post("/manage/place", form())  # no hours today

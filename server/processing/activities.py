@@ -207,14 +207,14 @@ async def process_activity(
     if handler is None:
         log.debug("activity kept without effect", type=activity.activity_type)
         return
+    # The one border for blocks: a blocked actor's activity stops here (a Follow or Join of it
+    # answered with a Reject), before any handler acts on it, and before it is marked alive.
+    if await blocks.refused(connection, node, activity):
+        return
     # Its signature verified, so its server still has it: a 410 we saw earlier (a server being
     # rebuilt, a place re-created) no longer holds, and what we answer must reach it.
     if await remote_actors.mark_alive(connection, activity.actor_uri):
         log.info("actor marked gone signed again: delivering to it again", actor=activity.actor_uri)
-    # The one border for blocks: a blocked actor's activity stops here (a Follow or Join of it
-    # answered with a Reject), before any handler acts on it.
-    if await blocks.refused(connection, node, activity):
-        return
     outcome = await handler(connection, node, activity)
     if await off_the_wall(connection, node, outcome, activity.actor_uri):
         return

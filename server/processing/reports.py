@@ -206,6 +206,9 @@ async def resolve(
         report = await reports.find_report(connection, report_id)
         if report is None:
             raise LookupError(f"no report {report_id}")
+        if report.state != "open":
+            # Before any policy is applied: a suspension purges a domain, work a rollback wastes.
+            raise ReportError(f"report {report_id} is resolved already")
         details: dict[str, object] = {"report": report_id, "resolution": resolution}
         if resolution in ("limit", "suspend"):
             try:
@@ -238,7 +241,9 @@ async def remove_content(connection: DbConnection, report: Report) -> list[str]:
     """Delete here the imported events, calls and profiles the report names (ours stay: a
     place removes its own content through its own pages)."""
     removed: list[str] = []
-    for ref in dict.fromkeys([*report.objects, report.target_actor]):
+    # What the report names; the reported actor itself (its shared profile) only when it names
+    # nothing else, so a report about one event leaves the author's profile alone.
+    for ref in dict.fromkeys(report.objects or [report.target_actor]):
         event = await events.find_by_ap_id(connection, ref)
         if event is not None and not event.local:
             if await events.delete_remote(connection, ref, event.actor_uri):

@@ -16,6 +16,7 @@ from server.appkeys import SERVICES
 from server.processing.place_profile import current_profile, save_and_publish
 from server.web.forms import N_
 from server.web.home import DAYS
+from server.web.i18n import language_of
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
 
@@ -26,6 +27,8 @@ EXCEPTION = re.compile(
     r"(?:\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2}))?\s*(.*)$"
 )
 CLOSED_WORDS = {"closed", "fermé", "ferme"}
+# How an exception line is written back in the editor, in the words the parser reads: (to, closed).
+EXCEPTION_WORDS = {"fr": ("au", "fermé"), "en": ("to", "closed")}
 MESSAGES = {
     "name": N_("Give the place a name (200 characters at most)."),
     "latitude": N_("A latitude between -90 and 90, like 44.5181."),
@@ -65,7 +68,7 @@ def words(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def form_of(profile: PlaceProfile) -> dict[str, str]:
+def form_of(profile: PlaceProfile, language: str) -> dict[str, str]:
     address = profile.address
     values = {
         "name": profile.name,
@@ -80,7 +83,9 @@ def form_of(profile: PlaceProfile) -> dict[str, str]:
         "timezone": profile.timezone or "",
         "other_services": ", ".join(profile.other_services),
         "other_space_kinds": ", ".join(profile.other_space_kinds),
-        "opening_exceptions": "\n".join(exception_line(e) for e in profile.opening_exceptions),
+        "opening_exceptions": "\n".join(
+            exception_line(e, language) for e in profile.opening_exceptions
+        ),
         "links": "\n".join(f"{link.name} | {link.url}" for link in profile.links),
         "accessibility": "\n".join(profile.accessibility),
         "labels": ", ".join(profile.labels),
@@ -101,14 +106,15 @@ def form_of(profile: PlaceProfile) -> dict[str, str]:
     return values
 
 
-def exception_line(exception: Any) -> str:
+def exception_line(exception: Any, language: str) -> str:
+    to, closed = EXCEPTION_WORDS.get(language, EXCEPTION_WORDS["en"])
     line: str = exception.starts.isoformat()
     if exception.ends and exception.ends != exception.starts:
-        line += f" to {exception.ends.isoformat()}"
+        line += f" {to} {exception.ends.isoformat()}"
     if exception.opens is not None and exception.closes is not None:
         line += f" {exception.opens.strftime('%H:%M')}-{exception.closes.strftime('%H:%M')}"
     else:
-        line += " closed"
+        line += f" {closed}"
     return line + (f" {exception.reason}" if exception.reason else "")
 
 
@@ -264,7 +270,7 @@ async def place_page(request: web.Request) -> web.Response:
     account_for_action(request, *EDIT)
     async with request.app[SERVICES].pool.acquire() as connection:
         profile = await current_profile(connection)
-    return editor(request, form_of(profile), {})
+    return editor(request, form_of(profile, language_of(request)), {})
 
 
 async def save_place(request: web.Request) -> web.StreamResponse:

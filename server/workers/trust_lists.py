@@ -34,7 +34,13 @@ async def refresh_trust_lists_periodically(
                     connection, every_seconds, LISTS_PER_ROUND
                 )
             for url in due:
-                await refresh(pool, node, url)
+                try:
+                    await refresh(pool, node, url)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    raise
+                except Exception:
+                    # A bug on one list: the others of the round are still refreshed.
+                    log.exception("refreshing a trust list crashed; next list", url=url)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("refreshing trust lists failed; retrying", error=str(error))
         except Exception:
