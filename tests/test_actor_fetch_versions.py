@@ -15,6 +15,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from schemas.actors import Group
+from schemas.parse import parse_actor
+from server.processing.directory import remember_place
+from server.processing.place_profile import keep_place
 from server.processing.remote_actors import actor_from_document
 from server.storage.remote_actors import save_remote_actor
 from tests.hostile import EVIL, HostileActor, HostileServer, hostile_server, rsa_key, start_node
@@ -94,3 +98,34 @@ async def test_a_fetch_nothing_overtook_is_stored(
     eve.publish(name="Eve, refetched")
     await directory.refresh_actor(eve.uri)
     assert await display_name(node, eve.uri) == "Eve, refetched"
+
+
+async def test_a_place_updated_after_its_fetch_was_stored_keeps_the_update(
+    scene: tuple[NetworkNode, HostileServer],
+) -> None:
+    """The directory's listener runs after the fetched document is stored; an Update processed
+    in between must win there too, not only in `remote_actors`."""
+    node, server = scene
+    eve = HostileActor(server, EVIL, "eve", rsa_key(0))
+    first = eve.document(type="Group", name="Place, as fetched")
+    await node.fetchval(
+        "INSERT INTO follows (follower, followed, follow_activity_id, state) "
+        "VALUES ($1, $2, $3, 'accepted')",
+        node.place,
+        eve.uri,
+        f"{node.place}#follow-eve",
+    )
+    updated = eve.document(type="Group", name="Place, updated")
+    actor, keys = actor_from_document(eve.uri, updated)
+    async with node.pool.acquire() as connection, connection.transaction():
+        await save_remote_actor(connection, actor, updated, keys)
+        group = parse_actor(updated)
+        assert isinstance(group, Group)
+        assert await keep_place(connection, eve.uri, group)
+
+    await remember_place(node.pool, eve.uri, first)  # the fetch's listener, running late
+
+    name = await node.fetchval(
+        "SELECT name FROM remote_place_profiles WHERE actor_uri = $1", eve.uri
+    )
+    assert name == "Place, updated"

@@ -19,7 +19,7 @@ from federation.fetcher import FetchError
 from federation.hosts import same_origin
 from server.processing import objects
 from server.processing.context import NodeContext
-from server.processing.directory import refresh_suggestions, remember_place
+from server.processing.directory import refresh_suggestions
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
 from server.storage import follows
@@ -56,11 +56,14 @@ async def fetch(node: NodeContext, url: Any, origin_of: str) -> dict[str, Any]:
 
 async def fetch_followed(node: NodeContext, followed: str) -> dict[str, Any]:
     """The followed actor's document, through the directory, which ends an actor whose id
-    answers 410 and tells that from any other failure."""
+    answers 410 and tells that from any other failure. It is stored as any fetch of an actor
+    is, so its listeners run: a place's details join the directory now that our follow is
+    accepted (FEDERATION.md), unless an Update processed meanwhile brought newer ones."""
     if node.actors is None:
         raise BackfillFailed("this process cannot fetch")
     try:
-        return await node.actors.fetch_actor_document(followed)
+        _, document = await node.actors.refreshed_document(followed)
+        return document
     except ActorUnavailable as error:
         failure = FollowedGone if error.gone else BackfillFailed
         raise failure(str(error)) from None
@@ -143,8 +146,6 @@ async def backfill(pool: asyncpg.Pool, node: NodeContext, followed: str) -> int:
         if not await follows.still_followed(connection, followed):
             return 0  # unfollowed since the job was queued (its end removes pending jobs too)
     actor = await fetch_followed(node, followed)
-    # Our follow is accepted: a place's details join the directory now (FEDERATION.md).
-    await remember_place(pool, followed, actor)
     items = await read_outbox(node, followed, actor)
     deleted = deleted_ids(items)
     now = datetime.now(UTC)

@@ -30,7 +30,7 @@ from server.processing.context import NodeContext
 from server.processing.place_profile import current_profile, keep_place
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
-from server.storage import directory, follows
+from server.storage import directory, follows, remote_actors
 from server.storage.directory import SharedProfile
 from server.storage.local_actors import PLACE
 from server.storage.place_profile import RemotePlaceProfile
@@ -51,7 +51,18 @@ MAX_REFRESHES_PER_ROUND = 20
 @actor_lifecycle.on_actor_fetched
 async def remember_place(pool: asyncpg.Pool, uri: str, document: dict[str, Any]) -> None:
     """An actor document was just fetched from its id: a Group's place details are kept if it is
-    a place we follow or are suggested (`keep_place`)."""
+    a place we follow or are suggested (`keep_place`).
+
+    The details come from the document stored now, read under its row's lock, not from
+    `document`: an Update of the actor processed since the fetch was stored is newer, and the
+    place must not go back to what the fetch read.
+    """
+    async with pool.acquire() as connection, connection.transaction():
+        stored = await remote_actors.locked_actor_document(connection, uri)
+        await keep_group(connection, uri, document if stored is None else stored)
+
+
+async def keep_group(connection: DbConnection, uri: str, document: dict[str, Any]) -> None:
     if document.get("type") != "Group":
         return
     try:
@@ -60,8 +71,7 @@ async def remember_place(pool: asyncpg.Pool, uri: str, document: dict[str, Any])
         log.info("group details ignored", actor=uri, reason=str(error))
         return
     if isinstance(group, Group) and group.id == uri:
-        async with pool.acquire() as connection:
-            await keep_place(connection, uri, group)
+        await keep_place(connection, uri, group)
 
 
 def own_place(urls: NodeUrls, profile: PlaceProfile) -> RemotePlaceProfile:

@@ -74,6 +74,14 @@ class RemoteActorDirectory:
         With `require_key`, an actor that does not list that key is not stored: a request
         naming a key nobody publishes must leave no row behind.
         """
+        actor, _ = await self.refreshed_document(uri, require_key=require_key)
+        return actor
+
+    async def refreshed_document(
+        self, uri: str, *, require_key: str | None = None
+    ) -> tuple[RemoteActor, dict[str, Any]]:
+        """`refresh_actor`, answering the fetched document too (what a caller reads further,
+        such as the outbox it names)."""
         version = await self.stored_version(uri)
         document = await self.fetch_actor_document(uri)
         actor, _, stored = await self.store_actor_document(
@@ -81,7 +89,7 @@ class RemoteActorDirectory:
         )
         if stored:
             await actor_lifecycle.actor_fetched(self.pool, uri, document)
-        return actor
+        return actor, document
 
     async def stored_version(self, uri: str) -> remote_actors.StoredVersion:
         async with self.pool.acquire() as connection:

@@ -182,3 +182,12 @@ async def actor_document(connection: DbConnection, uri: str) -> dict[str, Any] |
         "SELECT document::text FROM remote_actors WHERE uri = $1", uri
     )
     return None if text is None else json.loads(text)
+
+
+async def locked_actor_document(connection: DbConnection, uri: str) -> dict[str, Any] | None:
+    """The stored document, its row locked until the transaction ends: what is derived from it
+    is then written before any newer document can be (an Update waits for the lock)."""
+    text: str | None = await connection.fetchval(
+        "SELECT document::text FROM remote_actors WHERE uri = $1 FOR UPDATE", uri
+    )
+    return None if text is None else json.loads(text)
