@@ -193,8 +193,9 @@ class DomainPolicies:
         return self.limited_federation and found != "allow"
 
     def limits(self, host: str) -> bool:
-        """True when `host`'s content stays out of agenda, directory and wall unless followed."""
-        return self.severity(host) == "limit"
+        """True when `host`'s content stays out of agenda, directory and wall unless followed
+        (the same rule as the agenda's query, see `LimitRule`)."""
+        return self._limit_rule.hides(host)
 
     def limits_url(self, url: str) -> bool:
         try:
