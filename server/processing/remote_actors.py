@@ -74,14 +74,22 @@ class RemoteActorDirectory:
         With `require_key`, an actor that does not list that key is not stored: a request
         naming a key nobody publishes must leave no row behind.
         """
+        actor, _, _ = await self.refetch(uri, require_key=require_key)
+        return actor
+
+    async def refetch(
+        self, uri: str, *, require_key: str | None = None
+    ) -> tuple[RemoteActor, dict[str, str], bool]:
+        """`refresh_actor`, answering also the keys the fetched document lists and whether it
+        was stored (see `store_actor_document`)."""
         version = await self.stored_version(uri)
         document = await self.fetch_actor_document(uri)
-        actor, _, stored = await self.store_actor_document(
+        actor, keys, stored = await self.store_actor_document(
             uri, document, require_key=require_key, version=version
         )
         if stored:
             await actor_lifecycle.actor_fetched(self.pool, uri, document)
-        return actor
+        return actor, keys, stored
 
     async def stored_version(self, uri: str) -> remote_actors.StoredVersion:
         async with self.pool.acquire() as connection:
@@ -204,8 +212,15 @@ class RemoteActorDirectory:
         """After a failed verification: refetch the owner once per window (key rotation)."""
         if not self.key_fetches.may_refetch_after_failure(owner):
             return None
-        await self.refresh_actor(owner)
-        return await self.stored_key(key_id, owner)
+        _, keys, stored = await self.refetch(owner)
+        if stored:
+            return await self.stored_key(key_id, owner)
+        # A write of the actor won meanwhile (an Update processed during the fetch) and kept
+        # its own keys: the document just fetched from the actor's id is what we verify with.
+        pem = keys.get(key_id)
+        if pem is None:
+            raise ActorUnavailable(f"actor {owner} does not publish key {key_id}")
+        return RemoteKey(key_id, owner, pem, datetime.now(UTC))
 
     async def stored_key(self, key_id: str, owner: str) -> RemoteKey:
         async with self.pool.acquire() as connection:
