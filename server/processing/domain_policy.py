@@ -86,7 +86,7 @@ async def apply_policy(
         details["private_reason"] = private_reason
     if after == "suspend" and before != "suspend":
         details["purged"] = await purge_domain(connection, domain, urls)
-    elif taken := await off_the_wall(connection, domain):
+    elif after != before and (taken := await off_the_wall(connection, domain)):
         details["off_the_wall"] = taken
     await moderation_log.record(
         connection,
@@ -119,7 +119,7 @@ async def lift_policy(
             details["source"] = source
         if after == "suspend" and before != "suspend":
             details["purged"] = await purge_domain(connection, domain, urls)
-        elif taken := await off_the_wall(connection, domain):
+        elif after != before and (taken := await off_the_wall(connection, domain)):
             details["off_the_wall"] = taken
         await moderation_log.record(
             connection, who=who, action="domain.remove", target=domain, details=details
