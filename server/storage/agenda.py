@@ -43,7 +43,7 @@ class AgendaFilter:
     now_only: bool = False  # only what is running at `start`
     limit: int = 50
     after: tuple[datetime, int] | None = None  # (start_time, id) of the previous page's last
-    # Events of limited domains stay out unless one of our actors follows their place.
+    # Events of limited domains stay out unless followed (`limit_condition`).
     hidden: LimitRule = field(default_factory=LimitRule)
 
 
