@@ -29,6 +29,7 @@ from tests.hostile import (
 )
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
+from tests.test_domain_policy_network import start
 from tests.test_federation_network import publish_note
 
 
@@ -74,6 +75,20 @@ async def test_deliveries_the_guard_refuses_fail_at_once(network: LoopbackNetwor
         errors = await node.pool.fetch("SELECT last_error FROM deliveries")
         assert all(row["last_error"].startswith("refused by the address guard") for row in errors)
         assert private.connections == 0
+
+
+async def test_a_delivery_the_domain_policy_refuses_says_so(network: LoopbackNetwork) -> None:
+    """Limited federation mode: a host no `allow` covers is refused by the node's moderation,
+    not by the address guard, and the recorded reason says which."""
+    node = await start(network, "mende", limited_federation=True)
+    await queue(node, [f"https://{EVIL}/inbox"])
+
+    async def failed() -> str | None:
+        row = await node.pool.fetchrow("SELECT state, last_error FROM deliveries")
+        return None if row is None or row["state"] != "failed" else str(row["last_error"])
+
+    reason = await wait_until(failed, what="the refused delivery given up")
+    assert reason.startswith("refused by a domain policy"), reason
 
 
 @pytest.fixture

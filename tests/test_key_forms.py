@@ -9,17 +9,20 @@ are in tests/test_security_signatures.py.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from federation.keys import PrivateKey, ed25519_public_key_to_multibase, public_key_to_pem
 from federation.signatures import Scheme, signed_request_headers
 from server.processing.actor_keys import FetchedActor, KeyFetchMemory
 from tests.hostile import (
+    AP_TYPE,
     EVIL,
     Answer,
     HostileActor,
@@ -206,6 +209,31 @@ async def test_rotation_under_the_same_key_id(scene: Scene) -> None:
     assert scene.fetches() == ["/actors/ana", "/actors/ana"]
     # ...while the valid key goes on working.
     await scene.accepted(ana.key_id, ana.key)
+
+
+async def test_rotation_while_another_write_of_the_actor_wins(scene: Scene) -> None:
+    """The refetch after a failed signature races a write of the actor (an Update processed
+    meanwhile): the stored row is the other write's, and the signature is checked against the
+    document just fetched from the actor's id rather than refused."""
+    ana = scene.ana
+    ana.publish()
+    await scene.accepted(ana.key_id, ana.key)
+    ana.key = rsa_key(3)
+    rotated = json.dumps(ana.document()).encode()
+
+    async def written_meanwhile(request: web.Request) -> web.StreamResponse:
+        await scene.node.fetchval(
+            "UPDATE remote_actors SET fetched_at = now() WHERE uri = $1", ana.uri
+        )
+        return web.Response(body=rotated, headers={"Content-Type": AP_TYPE})
+
+    scene.server.route(EVIL, "/actors/ana", written_meanwhile)
+
+    await scene.accepted(ana.key_id, ana.key)
+    assert scene.fetches() == ["/actors/ana", "/actors/ana"]
+    # The other write won: the fetched document was used, not stored.
+    stored = await scene.node.fetchval("SELECT public_pem FROM remote_keys")
+    assert stored == public_key_to_pem(rsa_key(0))
 
 
 async def test_rotation_to_a_new_key_id(scene: Scene) -> None:

@@ -229,20 +229,27 @@ async def process_activity(
 async def off_the_wall(
     connection: DbConnection, node: NodeContext, outcome: Outcome, sender: str
 ) -> bool:
-    """True for what a limited domain's object would put on the wall while we do not follow its
-    author there: the sender itself on that domain, followed (a `limit` domain policy)."""
+    """True for what stays off the wall by the `limit` rule (FEDERATION.md, "Moderation:
+    domain policies"): its author is on a limited domain, and we follow neither the author nor
+    the sender that brought it, or the sender is on a limited domain too."""
     if not isinstance(outcome, Imported) or outcome.shown is None:
         return False
-    shown_id = outcome.shown.data.get("id")
-    object_id = shown_id if isinstance(shown_id, str) else sender
+    author = outcome.author or sender
+    if not node.limits(host_or_empty(author)):
+        return False
+    if await follows.still_followed(connection, author):
+        return False
+    sender_vouches = not node.limits(host_or_empty(sender)) and await follows.still_followed(
+        connection, sender
+    )
+    return not sender_vouches
+
+
+def host_or_empty(url: str) -> str:
     try:
-        host = canonical_host(object_id)
-        same_host = canonical_host(sender) == host
+        return canonical_host(url)
     except ValueError:
-        return False
-    if not node.limits(host):
-        return False
-    return not (same_host and await follows.still_followed(connection, sender))
+        return ""
 
 
 def refused_sender(directory: RemoteActorDirectory, actor_uri: str) -> bool:

@@ -62,8 +62,7 @@ async def fetch_followed(node: NodeContext, followed: str) -> dict[str, Any]:
     if node.actors is None:
         raise BackfillFailed("this process cannot fetch")
     try:
-        _, document = await node.actors.refreshed_document(followed)
-        return document
+        return (await node.actors.refetch(followed)).document
     except ActorUnavailable as error:
         failure = FollowedGone if error.gone else BackfillFailed
         raise failure(str(error)) from None

@@ -22,9 +22,10 @@ import structlog
 from federation.hosts import InvalidHost, InvalidUrl, canonical_host
 from server.database import DbConnection
 from server.listening import keep_listening
+from server.processing import live_feed
 from server.processing.domain_purge import purge_domain
 from server.storage import domain_policies as storage
-from server.storage import moderation_log
+from server.storage import moderation_log, stream
 from server.storage.domain_policies import LOCAL, DomainPolicy, Severity
 from server.urls import NodeUrls
 
@@ -85,6 +86,8 @@ async def apply_policy(
         details["private_reason"] = private_reason
     if after == "suspend" and before != "suspend":
         details["purged"] = await purge_domain(connection, domain, urls)
+    elif after != before and (taken := await off_the_wall(connection, domain)):
+        details["off_the_wall"] = taken
     await moderation_log.record(
         connection,
         who=who,
@@ -116,10 +119,27 @@ async def lift_policy(
             details["source"] = source
         if after == "suspend" and before != "suspend":
             details["purged"] = await purge_domain(connection, domain, urls)
+        elif after != before and (taken := await off_the_wall(connection, domain)):
+            details["off_the_wall"] = taken
         await moderation_log.record(
             connection, who=who, action="domain.remove", target=domain, details=details
         )
     return removed
+
+
+async def off_the_wall(connection: DbConnection, domain: str) -> int:
+    """After a change of `domain`'s policy: take off the wall what the `limit` rule now keeps
+    off it, history and open screens alike (notices of removal), as `activities.off_the_wall`
+    keeps new items off. The wall only shows recent items: what a lifted limit would show again
+    is not brought back (the agenda, the directory and the people search are filtered as they
+    are read, and show it again at once). How many items went."""
+    rule = storage.limit_rule(effective_by_domain(await storage.policies(connection)))
+    if not rule:
+        return 0
+    items = await stream.limited_items(connection, domain, rule)
+    for object_id, place in items:
+        await live_feed.withdraw(connection, [object_id], place=place)
+    return len(items)
 
 
 @dataclass
@@ -193,8 +213,9 @@ class DomainPolicies:
         return self.limited_federation and found != "allow"
 
     def limits(self, host: str) -> bool:
-        """True when `host`'s content stays out of agenda, directory and wall unless followed."""
-        return self.severity(host) == "limit"
+        """True when `host`'s content stays out of agenda, directory and wall unless followed
+        (the same rule as the agenda's query, see `LimitRule`)."""
+        return self._limit_rule.hides(host)
 
     def limits_url(self, url: str) -> bool:
         try:

@@ -371,7 +371,7 @@ class EventHandlers:
         shown = shown_event(stored, node.urls, verb)
         if change == "seats" and shown.data["action"] == "updated":
             shown.data["action"] = "seats"
-        return Imported(event.id, shown)
+        return Imported(event.id, shown, author=owner)
 
 
 HANDLERS = EventHandlers()

@@ -27,10 +27,12 @@ class Shown:
 class Imported:
     """A received activity wrote `object_id`; `shown` is what the live stream may show of it,
     read from what was stored (never from the activity), or None for what has no card (a
-    place's details, a follow)."""
+    place's details, a follow). `author`: whom the object is attributed to when not the sender
+    (an event's `attributedTo`), for the `limit` rule of the wall."""
 
     object_id: str
     shown: Shown | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)

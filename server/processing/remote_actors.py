@@ -45,6 +45,14 @@ class ActorUnavailable(Exception):
         self.gone = gone
 
 
+@dataclass(frozen=True)
+class Refetched:
+    actor: RemoteActor
+    document: dict[str, Any]
+    keys: dict[str, str]
+    stored: bool
+
+
 @dataclass
 class RemoteActorDirectory:
     pool: asyncpg.Pool
@@ -74,22 +82,19 @@ class RemoteActorDirectory:
         With `require_key`, an actor that does not list that key is not stored: a request
         naming a key nobody publishes must leave no row behind.
         """
-        actor, _ = await self.refreshed_document(uri, require_key=require_key)
-        return actor
+        return (await self.refetch(uri, require_key=require_key)).actor
 
-    async def refreshed_document(
-        self, uri: str, *, require_key: str | None = None
-    ) -> tuple[RemoteActor, dict[str, Any]]:
-        """`refresh_actor`, answering the fetched document too (what a caller reads further,
-        such as the outbox it names)."""
+    async def refetch(self, uri: str, *, require_key: str | None = None) -> Refetched:
+        """`refresh_actor`, answering also the fetched document, the keys it lists and whether
+        it was stored (see `store_actor_document`)."""
         version = await self.stored_version(uri)
         document = await self.fetch_actor_document(uri)
-        actor, _, stored = await self.store_actor_document(
+        actor, keys, stored = await self.store_actor_document(
             uri, document, require_key=require_key, version=version
         )
         if stored:
             await actor_lifecycle.actor_fetched(self.pool, uri, document)
-        return actor, document
+        return Refetched(actor, document, keys, stored)
 
     async def stored_version(self, uri: str) -> remote_actors.StoredVersion:
         async with self.pool.acquire() as connection:
@@ -212,8 +217,16 @@ class RemoteActorDirectory:
         """After a failed verification: refetch the owner once per window (key rotation)."""
         if not self.key_fetches.may_refetch_after_failure(owner):
             return None
-        await self.refresh_actor(owner)
-        return await self.stored_key(key_id, owner)
+        refetched = await self.refetch(owner)
+        keys, stored = refetched.keys, refetched.stored
+        if stored:
+            return await self.stored_key(key_id, owner)
+        # A write of the actor won meanwhile (an Update processed during the fetch) and kept
+        # its own keys: the document just fetched from the actor's id is what we verify with.
+        pem = keys.get(key_id)
+        if pem is None:
+            raise ActorUnavailable(f"actor {owner} does not publish key {key_id}")
+        return RemoteKey(key_id, owner, pem, datetime.now(UTC))
 
     async def stored_key(self, key_id: str, owner: str) -> RemoteKey:
         async with self.pool.acquire() as connection:

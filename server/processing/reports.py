@@ -38,6 +38,7 @@ from server.storage import (
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import APPLICATION, PLACE
 from server.storage.reports import Report
+from server.urls import NodeUrls
 
 log = structlog.get_logger(__name__)
 
@@ -195,11 +196,13 @@ async def resolve(
     who: str,
     local_hosts: frozenset[str],
     may_change_domains: bool,
+    urls: NodeUrls,
 ) -> Report:
     """Close a report with one action, written to the moderation log with the report.
 
     `limit` and `suspend` set a domain policy, which takes the role that sets one directly
-    (`may_change_domains`): resolving a report is no way around it."""
+    (`may_change_domains`): resolving a report is no way around it. `urls`: a suspension frees
+    the seats the domain's people took in our events and sends the new counts (`purge_domain`)."""
     if resolution in DOMAIN_RESOLUTIONS and not may_change_domains:
         raise NotAllowed(f"{resolution} sets a domain policy: an administrator's decision")
     async with pool.acquire() as connection, connection.transaction():
@@ -218,7 +221,12 @@ async def resolve(
             if domain in local_hosts:
                 raise ReportError(f"{domain} is this node: {resolution} applies to other domains")
             await apply_policy(
-                connection, domain=domain, severity=resolution, who=who, private_reason=reason
+                connection,
+                domain=domain,
+                severity=resolution,
+                who=who,
+                private_reason=reason,
+                urls=urls,
             )
             details["domain"] = domain
         elif resolution == "remove_content":

@@ -256,6 +256,7 @@ async def resolve_report(request: web.Request) -> web.Response:
             reason=body.reason,
             who=current_account(request).username,
             local_hosts=frozenset({services.urls.host}),
+            urls=services.urls,
             may_change_domains=may_change_domains(current_account(request)),
         )
     except LookupError:

@@ -43,7 +43,7 @@ class AgendaFilter:
     now_only: bool = False  # only what is running at `start`
     limit: int = 50
     after: tuple[datetime, int] | None = None  # (start_time, id) of the previous page's last
-    # Events of limited domains stay out unless one of our actors follows their place.
+    # Events of limited domains stay out unless followed (`limit_condition`).
     hidden: LimitRule = field(default_factory=LimitRule)
 
 
@@ -118,6 +118,24 @@ ORDER BY picked.start_time, picked.id
 """
 
 
+def limit_condition(rule: LimitRule, arg: Parameters) -> str:
+    """The `limit` rule (FEDERATION.md, "Moderation: domain policies"), as the wall applies it
+    (`activities.off_the_wall`): an event whose author is on a limited domain shows when we
+    follow its author, or when the actor that brought it is followed and not limited itself."""
+    limited, exceptions = arg(list(rule.limited)), arg(list(rule.exceptions))
+
+    def followed(actor: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM follows f WHERE f.followed = {actor} AND f.state = 'accepted')"
+        )
+
+    return (
+        f"(local OR NOT {rule.hides_sql('attributed_to', limited, exceptions)} "
+        f"OR {followed('attributed_to')} "
+        f"OR (NOT {rule.hides_sql('actor_uri', limited, exceptions)} AND {followed('actor_uri')}))"
+    )
+
+
 def agenda_sql(wanted: AgendaFilter) -> tuple[str, list[Any]]:
     arg = Parameters()
     common: list[str] = []
@@ -151,13 +169,7 @@ def agenda_sql(wanted: AgendaFilter) -> tuple[str, list[Any]]:
         )
         common.append(f"{distance} <= {arg(wanted.near.km)}")
     if wanted.hidden:
-        hides = wanted.hidden.hides_sql(
-            "attributed_to", arg(list(wanted.hidden.limited)), arg(list(wanted.hidden.exceptions))
-        )
-        common.append(
-            f"(local OR NOT {hides} OR EXISTS (SELECT 1 FROM follows f "
-            "WHERE f.followed = attributed_to AND f.state = 'accepted'))"
-        )
+        common.append(limit_condition(wanted.hidden, arg))
     if wanted.after is not None:
         common.append(f"(start_time, id) > ({arg(wanted.after[0])}, {arg(wanted.after[1])})")
     moment = arg(wanted.start)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Literal, get_args
 
 from server.database import DbConnection
@@ -140,9 +141,11 @@ def covers(domain: str, host: str) -> bool:
 
 @dataclass(frozen=True)
 class LimitRule:
-    """What queries hide as limited: hosts `limited` covers but `exceptions` (more specific
-    domains with another policy) do not. Empty when nothing is limited: queries then add no
-    condition at all."""
+    """Which hosts are limited: those whose most specific covering domain, among `limited` and
+    `exceptions` (the domains inside a limited one with another policy), is a limited one. The
+    one definition: `hides` here, and in SQL `limit_hides` (migration 0032) does the same steps
+    for the queries; tests/test_domain_limit_rule.py runs both on the same cases. Empty when
+    nothing is limited: queries then add no condition at all."""
 
     limited: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
@@ -150,14 +153,26 @@ class LimitRule:
     def __bool__(self) -> bool:
         return bool(self.limited)
 
+    @cached_property
+    def _deciding(self) -> dict[str, bool]:
+        return {domain: False for domain in self.exceptions} | dict.fromkeys(self.limited, True)
+
+    def hides(self, host: str) -> bool:
+        for domain in covering(host):
+            decision = self._deciding.get(domain)
+            if decision is not None:
+                return decision
+        return False
+
     def hides_sql(self, url: str, limited: str, exceptions: str) -> str:
         """SQL true for a row whose `url` expression is on a limited host; `limited` and
         `exceptions` are the placeholders of the two arrays."""
-        host = f"url_host({url})"
-        return f"(host_covered({host}, {limited}) AND NOT host_covered({host}, {exceptions}))"
+        return f"limit_hides(url_host({url}), {limited}, {exceptions})"
 
 
 def limit_rule(severities: dict[str, Severity]) -> LimitRule:
+    """The rule for the effective severities by domain (a host's most specific domain decides:
+    only the limited domains and the other domains they cover can decide for a limited host)."""
     limited = sorted(domain for domain, severity in severities.items() if severity == "limit")
     exceptions = sorted(
         domain

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from server.database import DbConnection
+from server.storage.domain_policies import LimitRule
 
 STREAM_CHANNEL = "maillage_stream"
 REPLAY_LIMIT = 500
@@ -90,6 +91,39 @@ async def forget_objects(
         place,
     )
     return [from_row(row) for row in rows]
+
+
+async def limited_items(
+    connection: DbConnection, domain: str, rule: LimitRule
+) -> list[tuple[str, str]]:
+    """(object, place) of the received items about `domain` (their author or the place that
+    brought them on a host it covers) that the `limit` rule keeps off the wall: the author (an
+    event's `attributedTo`, else the place) is limited, not followed, and the place is not a
+    followed one outside the limited domains (the rule of `activities.off_the_wall`)."""
+    limited, exceptions = "$2::text[]", "$3::text[]"
+    rows = await connection.fetch(
+        f"""
+        SELECT DISTINCT item, place FROM (
+            SELECT {ITEM_OBJECT} AS item, s.place, coalesce(e.attributed_to, s.place) AS author
+            FROM stream_events s
+            LEFT JOIN events e ON s.kind = 'event' AND e.ap_id = s.data->>'id'
+            WHERE NOT s.local AND s.place IS NOT NULL
+              AND s.data->>'action' IS DISTINCT FROM '{REMOVED}') AS items
+        WHERE item IS NOT NULL
+          AND (host_covered(url_host(author), $1) OR host_covered(url_host(place), $1))
+          AND {rule.hides_sql("author", limited, exceptions)}
+          AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.followed = author
+                          AND f.state = 'accepted')
+          AND NOT (NOT {rule.hides_sql("place", limited, exceptions)}
+                   AND EXISTS (SELECT 1 FROM follows f WHERE f.followed = place
+                               AND f.state = 'accepted'))
+        ORDER BY item, place
+        """,
+        [domain],
+        list(rule.limited),
+        list(rule.exceptions),
+    )
+    return [(row["item"], row["place"]) for row in rows]
 
 
 async def latest_id(connection: DbConnection) -> int:

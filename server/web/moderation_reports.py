@@ -76,6 +76,7 @@ async def resolve(request: web.Request) -> web.StreamResponse:
             reason=form.get("reason", "").strip()[:2000],
             who=account.username,
             local_hosts=frozenset({services.urls.host}),
+            urls=services.urls,
             may_change_domains=may_change_domains(account),
         )
     except LookupError:

@@ -54,8 +54,7 @@ FIRST_KNOCK = "rfc9421"
 FALLBACK = "draft-cavage-http-signatures-12"
 REFUSALS_OF_A_SCHEME = frozenset({400, 401, 403})
 # What the fetcher refuses before connecting, or on seeing the connected address: permanent.
-# RefusedHost: the node's moderation (a suspended domain, limited federation) refuses the host.
-REFUSED_BY_GUARD = (ForbiddenAddress, ForbiddenUrl, BadUrl, RefusedHost)
+REFUSED_BY_GUARD = (ForbiddenAddress, ForbiddenUrl, BadUrl)
 # After deliveries finish, claim again at most this often; with none finished, this often (rows
 # may have become due, or been published, while others were in flight).
 CLAIM_INTERVAL = 0.02
@@ -246,6 +245,10 @@ class DeliveryWorker:
                         await remote_hosts.remember_signature_scheme(
                             connection, delivery.host, learnt
                         )
+        except RefusedHost as error:
+            # The node's moderation (a suspended domain, limited federation) refuses the host:
+            # permanent too, until a moderator changes the policy.
+            return Outcome("give_up", reason=f"refused by a domain policy: {error}"), None
         except REFUSED_BY_GUARD as error:
             # The address guard refuses this inbox (private address, plain http, our own
             # origin, a bad URL): no retry can change that, so it fails now, not in three days.
