@@ -17,7 +17,7 @@ import structlog
 
 from federation.fetcher import FetchError
 from federation.hosts import same_origin
-from server.processing import objects
+from server.processing import blocks, objects
 from server.processing.context import NodeContext
 from server.processing.directory import refresh_suggestions
 from server.processing.publish import as_list
@@ -158,6 +158,10 @@ async def backfill(pool: asyncpg.Pool, node: NodeContext, followed: str) -> int:
         activity = ReceivedActivity(0, item["id"], item["type"], followed, None, item, 0)
         try:
             async with pool.acquire() as connection, connection.transaction():
+                # The border a live activity meets: an announced object of an actor the place
+                # blocks stays out of the backfill too.
+                if await blocks.refused(connection, node, activity):
+                    continue
                 if item["type"] == "Update":
                     await handlers.updated(connection, node, activity, item["object"])
                 else:

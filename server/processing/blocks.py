@@ -9,8 +9,10 @@ a member ends only the member's follows with it.
 At the border (`refused`, called by `activities.process_activity` before any handler): a
 blocked actor's Follow is answered with a Reject, as Mastodon's `ActivityPub::Activity::Follow`
 does for `blocking?`, and a Join of one of our events with a Reject too (our Join answers follow
-the Follow's). Anything else from an actor the place blocks is dropped, but its Deletes, which
-only remove what it sent.
+the Follow's), each at most once per window (`answer_repeats`). Anything else from an actor the
+place blocks is dropped, but its Deletes, which only remove what it sent; and so is whatever
+carries an object attributed to such an actor (or that actor itself), whoever sends it, so that
+a followed neighbour's Announce cannot bring it back.
 """
 
 from __future__ import annotations
@@ -23,13 +25,22 @@ import structlog
 from federation.fetcher import SafeFetcher
 from server.database import DbConnection
 from server.processing import follow_requests
+from server.processing.answer_repeats import answer_once
 from server.processing.context import NodeContext
 from server.processing.neighbours import NeighbourError, resolve_actor_uri
-from server.processing.payloads import object_id_of
+from server.processing.payloads import embedded_actors, object_id_of
 from server.processing.publish import publish
 from server.processing.remote_actors import ActorUnavailable, RemoteActorDirectory
 from server.processing.rsvp.answers import answer_join, embedded_join
-from server.storage import blocks, events, follows, local_actors, moderation_log, remote_actors
+from server.storage import (
+    answered_requests,
+    blocks,
+    events,
+    follows,
+    local_actors,
+    moderation_log,
+    remote_actors,
+)
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
 
@@ -112,6 +123,8 @@ async def unblock(
         removed = await blocks.remove_block(connection, blocker, actor_uri)
         if removed is None:
             return False
+        # The Rejects it got while blocked no longer hold back the answers it is owed now.
+        await answered_requests.forget(connection, actor_uri)
         blocker_actor = await local_actors.find_federated_actor(connection, blocker)
         if blocker_actor is not None and await known(connection, actor_uri):
             blocked_by = node.urls.actor(blocker)
@@ -163,22 +176,43 @@ async def end_relations(
         else:
             await follow_requests.unfollow_remote(connection, node, name, actor_uri)
     if blocker == PLACE:
-        # What it sent us leaves as when the last follow of it ends.
-        await follow_requests.follow_ended(connection, actor_uri)
+        # What it sent us leaves as when the last follow of it ends, and so does what is its
+        # own but a neighbour announced.
+        await follow_requests.follow_ended(connection, actor_uri, blocked=True)
 
 
 async def refused(connection: DbConnection, node: NodeContext, activity: ReceivedActivity) -> bool:
-    """Whether a block here stops `activity` (answering a Follow or Join with a Reject)."""
-    blockers = await blocks.blockers_of(connection, activity.actor_uri)
-    if not blockers or activity.activity_type in ALWAYS_TAKEN:
+    """Whether a block here stops `activity` (answering a Follow or Join with a Reject): one the
+    sender is blocked for, or one that carries an object of an actor the place blocks, whoever
+    sends it (a neighbour's Announce of a blocked actor's event)."""
+    if activity.activity_type in ALWAYS_TAKEN:
         return False
+    blockers = await blocks.blockers_of(connection, activity.actor_uri)
+    if blockers and await refused_sender(connection, node, activity, blockers):
+        return True
+    authors = [uri for uri in embedded_actors(activity.payload) if uri != activity.actor_uri]
+    if authors and PLACE in await blocks.blockers_of(connection, *authors):
+        log.info("object of a blocked actor dropped", actor=activity.actor_uri, authors=authors)
+        return True
+    return False
+
+
+async def refused_sender(
+    connection: DbConnection, node: NodeContext, activity: ReceivedActivity, blockers: set[str]
+) -> bool:
     target = object_id_of(activity.payload)
     named = None if target is None else node.urls.local_actor_name(target)
-    if activity.activity_type == "Follow" and named is not None:
+    if activity.activity_type == "Follow" and target is not None and named is not None:
         if PLACE not in blockers and named not in blockers:
             return False
-        await follow_requests.send_answer(
-            connection, node, named, activity.actor_uri, activity.activity_id, "Reject", False
+        await answer_once(
+            connection,
+            activity.actor_uri,
+            target,
+            "Reject",
+            lambda: follow_requests.send_answer(
+                connection, node, named, activity.actor_uri, activity.activity_id, "Reject", False
+            ),
         )
         log.info("follow of a blocking actor refused", actor=activity.actor_uri, followed=named)
         return True
@@ -189,7 +223,13 @@ async def refused(connection: DbConnection, node: NodeContext, activity: Receive
         if event is not None and event.local:
             join = {**activity.payload, "id": activity.activity_id, "actor": activity.actor_uri}
             embedded = embedded_join(join, event)
-            await answer_join(connection, node.urls, "rejected", embedded, on_stream=False)
+            await answer_once(
+                connection,
+                activity.actor_uri,
+                target,
+                "Reject",
+                lambda: answer_join(connection, node.urls, "rejected", embedded, on_stream=False),
+            )
     log.info("activity of a blocked actor dropped", actor=activity.actor_uri)
     return True
 

@@ -10,6 +10,7 @@ import structlog
 from federation.hosts import canonical_host
 from server.database import DbConnection
 from server.processing import actor_lifecycle, live_feed
+from server.processing.answer_repeats import ANSWER_REPEATS_EVERY
 from server.processing.context import NodeContext
 from server.processing.publish import publish
 from server.storage import (
@@ -28,11 +29,6 @@ from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
 
 log = structlog.get_logger(__name__)
-
-# A Follow or Join repeated (with a new id) by an actor we accepted already is answered again at
-# most this often: often enough for a peer that lost our Accept to recover, rarely enough that a
-# burst of repeats costs one Accept. Mastodon answers every repeated Follow with an Accept.
-ANSWER_REPEATS_EVERY = 3600.0
 
 
 async def receive_follow(
@@ -103,8 +99,9 @@ async def send_answer(
     follow_activity_id: str,
     answer: str,
     on_stream: bool = True,
-) -> None:
-    await publish(
+) -> int:
+    """Accept or Reject `follower`'s Follow of our actor; the answer's outbox id."""
+    return await publish(
         connection,
         node.urls,
         actor_name,
@@ -233,16 +230,17 @@ async def unfollow_remote(
     return True
 
 
-async def follow_ended(connection: DbConnection, followed: str) -> None:
+async def follow_ended(connection: DbConnection, followed: str, *, blocked: bool = False) -> None:
     """One of our follows of `followed` ended: what it sent us leaves the agenda and the calls,
     unless another of our actors still follows it (see `events.delete_unfollowed`), and so does
     their history on the live stream. Once nobody here follows it, its directory suggestions go,
-    and so does a backfill of it still waiting.
+    and so does a backfill of it still waiting. `blocked` (the place blocks it): what is its own
+    but came through a neighbour goes too, its events and its shared profile.
 
     Runs in the transaction that ended the follow, so the follow and its imports go together.
     """
     await follows.lock_followed(connection, followed)
-    dropped_events = await events.delete_unfollowed(connection, followed)
+    dropped_events = await events.delete_unfollowed(connection, followed, blocked=blocked)
     dropped_calls = await open_calls.delete_unfollowed(connection, followed)
     await live_feed.withdraw(connection, [*dropped_events, *dropped_calls])
     if not await follows.still_followed(connection, followed):
@@ -252,6 +250,8 @@ async def follow_ended(connection: DbConnection, followed: str) -> None:
         await live_feed.withdraw(
             connection, await profiles.remove_profiles_shared_by(connection, followed)
         )
+    if blocked and await profiles.remove_remote_profile(connection, followed, followed):
+        await live_feed.withdraw(connection, [followed])
     if dropped_events or dropped_calls:
         log.info(
             "imports of an unfollowed actor dropped",

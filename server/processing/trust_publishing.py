@@ -16,11 +16,12 @@ import structlog
 from schemas import domain_blocks
 from schemas.trust_lists import TrustListEntry, trust_list_document
 from server.database import DbConnection
+from server.processing.answer_repeats import answer_once
 from server.processing.context import NodeContext
 from server.processing.domain_policy import InvalidPolicy, canonical_domain
 from server.processing.proof_signing import sign_activity
 from server.processing.publish import publish
-from server.storage import moderation_log, trust_lists
+from server.storage import answered_requests, moderation_log, trust_lists
 from server.storage.local_actors import APPLICATION
 from server.urls import NodeUrls
 
@@ -184,30 +185,41 @@ async def _tell_subscribers(
 async def receive_follow(
     connection: DbConnection, node: NodeContext, follower: str, followed: str, activity_id: str
 ) -> bool:
-    """A Follow of our list: the follower gets its Updates from now on. Whether it was one."""
+    """A Follow of our list: accepted while the list is published (the follower gets its Updates
+    from now on), rejected otherwise. A repeat is answered again only as `answer_once` allows.
+    Whether it was a Follow of our list."""
     if followed != node.urls.trust_list:
         return False
-    if await trust_lists.published_document(connection) is None:
-        log.info("follow of an unpublished trust list ignored", follower=follower)
-        return True
-    await trust_lists.add_subscriber(connection, follower, activity_id)
-    await publish(
+    published = await trust_lists.published_document(connection) is not None
+    if published:
+        await trust_lists.add_subscriber(connection, follower, activity_id)
+    else:
+        await trust_lists.remove_subscriber(connection, follower)
+        log.info("follow of an unpublished trust list refused", follower=follower)
+    answer = "Accept" if published else "Reject"
+    await answer_once(
         connection,
-        node.urls,
-        APPLICATION,
-        {
-            "type": "Accept",
-            "to": [follower],
-            "object": {
-                "id": activity_id,
-                "type": "Follow",
-                "actor": follower,
-                "object": followed,
+        follower,
+        followed,
+        answer,
+        lambda: publish(
+            connection,
+            node.urls,
+            APPLICATION,
+            {
+                "type": answer,
+                "to": [follower],
+                "object": {
+                    "id": activity_id,
+                    "type": "Follow",
+                    "actor": follower,
+                    "object": followed,
+                },
             },
-        },
-        to_followers=False,
-        recipients=[follower],
-        on_stream=False,
+            to_followers=False,
+            recipients=[follower],
+            on_stream=False,
+        ),
     )
     return True
 
@@ -223,6 +235,8 @@ async def receive_undo_follow(
     elif not isinstance(target, str) or not await _is_subscription_follow(connection, target):
         return False
     await trust_lists.remove_subscriber(connection, actor)
+    # Its next Follow is a new subscription, answered at once.
+    await answered_requests.forget(connection, actor, node.urls.trust_list)
     return True
 
 

@@ -46,10 +46,11 @@ async def remove_block(connection: DbConnection, blocker: str, actor_uri: str) -
     return None if row is None else Block(**dict(row))
 
 
-async def blockers_of(connection: DbConnection, actor_uri: str) -> set[str]:
-    """The local actors that block `actor_uri` (empty for almost every sender)."""
+async def blockers_of(connection: DbConnection, *actor_uris: str) -> set[str]:
+    """The local actors that block any of `actor_uris` (empty for almost every sender)."""
     rows = await connection.fetch(
-        "SELECT blocker FROM actor_blocks WHERE actor_uri = $1", actor_uri
+        "SELECT DISTINCT blocker FROM actor_blocks WHERE actor_uri = ANY($1::text[])",
+        list(actor_uris),
     )
     return {row["blocker"] for row in rows}
 

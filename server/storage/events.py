@@ -192,9 +192,12 @@ async def delete_remote(connection: DbConnection, ap_id: str, actor_uri: str) ->
     return result != "DELETE 0"
 
 
-async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> list[str]:
+async def delete_unfollowed(
+    connection: DbConnection, actor_uri: str, *, blocked: bool = False
+) -> list[str]:
     """Drop the imported events `actor_uri` sent or owns once none of our actors follows either
-    the sender or the owner; returns the ids of those that went.
+    the sender or the owner (`blocked`: whether or not the other one is followed, since the
+    place blocks `actor_uri`); returns the ids of those that went.
 
     An event a member asked to join (pending or accepted) stays: its organiser keeps writing to
     participants whether or not we follow, and the member still needs it in the agenda. Only our
@@ -204,15 +207,16 @@ async def delete_unfollowed(connection: DbConnection, actor_uri: str) -> list[st
         """
         DELETE FROM events e
         WHERE NOT e.local AND $1 IN (e.actor_uri, e.attributed_to)
-          AND NOT EXISTS (
+          AND ($2 OR NOT EXISTS (
               SELECT 1 FROM follows f
-              WHERE f.followed IN (e.actor_uri, e.attributed_to) AND f.state = 'accepted')
+              WHERE f.followed IN (e.actor_uri, e.attributed_to) AND f.state = 'accepted'))
           AND NOT EXISTS (
               SELECT 1 FROM event_rsvps r
               WHERE r.event_ap_id = e.ap_id AND r.state IN ('pending', 'accepted'))
         RETURNING e.ap_id
         """,
         actor_uri,
+        blocked,
     )
     return [row["ap_id"] for row in rows]
 

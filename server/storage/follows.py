@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.database import DbConnection
+from server.storage.answered_requests import answer_due
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,9 @@ async def renew_accepted(
     """A repeated Follow of an accepted relation: keep its id (an Undo may name it); True when
     the last Accept is older than `answer_every_seconds`, and it is then taken as sent now."""
     answered: bool | None = await connection.fetchval(
-        """
+        f"""
         UPDATE follows SET follow_activity_id = $3, answered_at = CASE
-            WHEN answered_at IS NULL OR answered_at < now() - make_interval(secs => $4)
-            THEN now() ELSE answered_at END
+            WHEN {answer_due("answered_at", "$4")} THEN now() ELSE answered_at END
         WHERE follower = $1 AND followed = $2 AND state = 'accepted'
         RETURNING answered_at = now()
         """,

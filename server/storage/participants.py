@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from server.database import DbConnection
+from server.storage.answered_requests import answer_due
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,9 @@ async def renew_accepted(
     """A repeated Join of an accepted participant (which keeps its first Join's id): True when
     the last Accept is older than `answer_every_seconds`, and it is then taken as sent now."""
     answered: bool | None = await connection.fetchval(
-        """
+        f"""
         UPDATE event_participants SET answered_at = CASE
-            WHEN answered_at IS NULL OR answered_at < now() - make_interval(secs => $3)
-            THEN now() ELSE answered_at END
+            WHEN {answer_due("answered_at", "$3")} THEN now() ELSE answered_at END
         WHERE event_id = $1 AND participant = $2 AND state = 'accepted'
         RETURNING answered_at = now()
         """,
