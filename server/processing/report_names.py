@@ -3,12 +3,12 @@ display name and handle, each object's title. What we do not hold (any more) sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from server.database import DbConnection
 from server.processing.context import NodeContext
-from server.storage import events, local_actors, open_calls, profiles, remote_actors
+from server.storage import reports
 from server.storage.reports import Report
 
 
@@ -28,40 +28,20 @@ class ReportNames:
 
 
 async def names_of(
-    connection: DbConnection, node: NodeContext, shown: Iterable[Report]
+    connection: DbConnection, node: NodeContext, shown: Sequence[Report]
 ) -> ReportNames:
-    names = ReportNames()
-    for report in shown:
-        if report.target_actor not in names.actors:
-            names.actors[report.target_actor] = await actor_name(
-                connection, node, report.target_actor
-            )
-        for ref in report.objects:
-            if ref not in names.titles and (title := await title_of(connection, ref)):
-                names.titles[ref] = title
-    return names
-
-
-async def actor_name(connection: DbConnection, node: NodeContext, uri: str) -> ActorName:
-    local = node.urls.local_actor_name(uri)
-    if local is not None:
-        actor = await local_actors.find_local_actor(connection, local)
-        if actor is not None:
-            return ActorName(actor.display_name or None, f"{actor.name}@{node.urls.host}")
-        return ActorName(None, None)
-    remote = await remote_actors.find_remote_actor(connection, uri)
-    if remote is None:
-        return ActorName(None, None)
-    handle = f"{remote.preferred_username}@{remote.host}" if remote.preferred_username else None
-    return ActorName(remote.display_name or None, handle)
-
-
-async def title_of(connection: DbConnection, ref: str) -> str | None:
-    event = await events.find_by_ap_id(connection, ref)
-    if event is not None:
-        return event.fields.name
-    call = await open_calls.find_by_uri(connection, ref)
-    if call is not None:
-        return call.fields.title
-    profile = await profiles.find_remote_profile(connection, ref)
-    return None if profile is None else profile.profile.name or None
+    """Two queries for a whole page of reports."""
+    uris = list(dict.fromkeys(report.target_actor for report in shown))
+    ours = {uri: name for uri in uris if (name := node.urls.local_actor_name(uri)) is not None}
+    remote, local = await reports.actor_names(
+        connection, [uri for uri in uris if uri not in ours], list(ours.values())
+    )
+    actors: dict[str, ActorName] = {}
+    for uri in uris:
+        found = local.get(ours[uri]) if uri in ours else remote.get(uri)
+        if found is not None:
+            host = found.host or node.urls.host
+            handle = f"{found.username}@{host}" if found.username else None
+            actors[uri] = ActorName(found.display_name, handle)
+    refs = list(dict.fromkeys(ref for report in shown for ref in report.objects))
+    return ReportNames(actors, await reports.object_titles(connection, refs))

@@ -176,3 +176,44 @@ async def mark_resolved(
         who,
     )
     return None if row is None else Report(**dict(row))
+
+
+@dataclass(frozen=True)
+class ActorNames:
+    display_name: str | None
+    username: str | None
+    host: str | None  # None for an actor of this node
+
+
+async def actor_names(
+    connection: DbConnection, remote: list[str], local: list[str]
+) -> tuple[dict[str, ActorNames], dict[str, ActorNames]]:
+    """The names of the actors reports name: remote ones by id, ours by name."""
+    rows = await connection.fetch(
+        """
+        SELECT true AS remote, uri AS key, display_name, preferred_username AS username, host
+        FROM remote_actors WHERE uri = ANY($1::text[])
+        UNION ALL
+        SELECT false, name, display_name, name, NULL FROM local_actors WHERE name = ANY($2::text[])
+        """,
+        remote,
+        local,
+    )
+    found: tuple[dict[str, ActorNames], dict[str, ActorNames]] = ({}, {})
+    for row in rows:
+        names = ActorNames(row["display_name"] or None, row["username"], row["host"])
+        found[0 if row["remote"] else 1][row["key"]] = names
+    return found
+
+
+async def object_titles(connection: DbConnection, refs: list[str]) -> dict[str, str]:
+    """The titles of the events, calls and shared profiles reports name, by id."""
+    rows = await connection.fetch(
+        """
+        SELECT ap_id AS ref, name AS title FROM events WHERE ap_id = ANY($1::text[])
+        UNION ALL SELECT uri, title FROM open_calls WHERE uri = ANY($1::text[])
+        UNION ALL SELECT person, name FROM remote_profiles WHERE person = ANY($1::text[])
+        """,
+        refs,
+    )
+    return {row["ref"]: row["title"] for row in rows if row["title"]}
