@@ -3,7 +3,7 @@ that each moderation part adds its own module)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from clients.api import MaillageClient
 from schemas.api_reports import BlockIn, BlockOut, BlockResult, ReportIn, ReportOut, ResolveIn
@@ -35,9 +35,13 @@ async def report(
     return await client.typed(ReportOut, "POST", "/api/v1/reports", body)
 
 
-async def reports(client: MaillageClient, state: str = "open") -> list[ReportOut]:
-    path = f"/api/v1/moderation/reports?state={quote(state)}"
-    return await client.typed_list(ReportOut, "GET", path)
+async def reports(
+    client: MaillageClient, state: str = "open", limit: int = 100, before: int | None = None
+) -> list[ReportOut]:
+    query = {"state": state, "limit": str(limit), **({"before": str(before)} if before else {})}
+    return await client.typed_list(
+        ReportOut, "GET", f"/api/v1/moderation/reports?{urlencode(query)}"
+    )
 
 
 async def report_of(client: MaillageClient, report_id: int) -> ReportOut:

@@ -10,16 +10,27 @@ from clients.cli_moderation import moderation
 from schemas.api_reports import ReportOut
 
 RESOLUTIONS = ("no_action", "limit", "suspend", "remove_content")
+
+
+def reported_name(found: ReportOut) -> str:
+    """Who is reported, as people name them: display name and handle, else the id."""
+    if found.target_name and found.target_handle:
+        return f"{found.target_name} ({found.target_handle})"
+    return found.target_name or found.target_handle or found.target_actor
+
+
 REPORT_COLUMNS: dict[str, Column] = {
     "id": "id",
     "received": lambda r: f"{r.received_at:%Y-%m-%d %H:%M}",
     "from": lambda r: r.origin or "here",
     "reporter": "reporter",
-    "reported": "target_actor",
+    "reported": reported_name,
     "objects": lambda r: len(r.objects),
     "state": lambda r: r.resolution or r.state,
 }
 BLOCK_COLUMNS: dict[str, Column] = {"actor": "actor", "since": "created_at", "reason": "reason"}
+
+
 me_option = click.option("--me", "as_me", is_flag=True, help="As oneself rather than as the place.")
 
 
@@ -47,10 +58,12 @@ def reports() -> None:
 @click.option(
     "--state", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True
 )
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 500))
+@click.option("--before", type=click.IntRange(1), help="Reports older than this id (next page).")
 @json_option
-def list_reports(state: str, as_json: bool) -> None:
-    """The reports, newest first."""
-    found = with_client(lambda client: api_reports.reports(client, state))
+def list_reports(state: str, limit: int, before: int | None, as_json: bool) -> None:
+    """The reports, newest first, a page at a time: --before the last id shown for the next."""
+    found = with_client(lambda client: api_reports.reports(client, state, limit, before))
     show(found, REPORT_COLUMNS, as_json, "No report.")
 
 
@@ -58,8 +71,12 @@ def describe(found: ReportOut) -> str:
     lines = [
         f"Report {found.id}, received {found.received_at:%Y-%m-%d %H:%M %Z}",
         f"From: {found.origin or 'this node'} ({found.reporter})",
-        f"Reported: {found.target_actor}",
-        *(f"  {ref}" for ref in found.objects),
+        f"Reported: {reported_name(found)}"
+        + (f" <{found.target_actor}>" if reported_name(found) != found.target_actor else ""),
+        *(
+            f"  {found.object_titles[ref]} <{ref}>" if ref in found.object_titles else f"  {ref}"
+            for ref in found.objects
+        ),
         f"Comment: {found.comment or '-'}",
         f"Sent on to its server: {'yes' if found.forwarded else 'no'}",
         f"State: {found.state}",

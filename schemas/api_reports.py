@@ -51,7 +51,17 @@ class ReportOut(ApiModel):
     origin: str = Field(description="'' when filed on this node; else the reporting server")
     reporter: str = Field(description="A local username, or the remote actor that sent the Flag")
     target_actor: str
+    target_name: str | None = Field(
+        default=None, description="The reported actor's display name, when this node holds it"
+    )
+    target_handle: str | None = Field(
+        default=None, description="The reported actor's handle (name@host), when known here"
+    )
     objects: list[str]
+    object_titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Object id -> its title (event or call name), for the objects held here",
+    )
     comment: str
     forwarded: bool
     state: Literal["open", "resolved"]
@@ -64,6 +74,12 @@ class ReportOut(ApiModel):
 class ReportsQuery(ApiModel):
     state: Literal["open", "resolved", "all"] = Field(
         default="open", description="open (the default), resolved or all"
+    )
+    limit: int = Field(default=100, ge=1, le=500)
+    before: int | None = Field(
+        default=None,
+        ge=1,
+        description="Reports older than this id: the last id of the previous page, for the next",
     )
 
 

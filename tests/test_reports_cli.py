@@ -31,7 +31,19 @@ async def test_report_resolve_and_block_from_the_command_line(
         "Doublon",
     )
     shown = await run_maillage_async("moderation", "reports", "show", "1", env=env)
-    assert f"Reported: {florac.place}" in shown.stdout
+    handle = florac.handle.removeprefix("acct:")
+    assert f"Reported: {row['target_name']} ({handle}) <{florac.place}>" in shown.stdout
+    assert f"  Repair café <{repair}>" in shown.stdout
+    table = await run_maillage_async("moderation", "reports", "list", env=env)
+    assert f"({handle})" in table.stdout
+
+    # A page at a time: a second report, then the queue one report per page.
+    await run_maillage_async("report", florac.place, "--comment", "Le lieu", env=env)
+    pages = [
+        await run_maillage_async("moderation", "reports", "list", "--json", *more, env=env)
+        for more in (("--limit", "1"), ("--limit", "1", "--before", "2"), ("--before", "1"))
+    ]
+    assert [[r["id"] for r in json.loads(p.stdout)] for p in pages] == [[2], [1], []]
 
     bad = await run_maillage_async("moderation", "reports", "resolve", "1", "banish", env=env)
     assert bad.returncode == 2  # click refuses the choice before any request

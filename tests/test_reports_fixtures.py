@@ -50,21 +50,25 @@ async def test_mastodon_and_mobilizon_flags_land_in_the_queue(network: LoopbackN
         node = await start_node(network)
         token = await log_in(node)
         event = (await publish_event(node, token, name="Repair café"))["ap_id"]
+        # Mastodon's instance actor and Mobilizon's relay actor, each its server's reporter.
         instance = HostileActor(server, EVIL, "instance", rsa_key(0))
         instance.publish(type="Application")
+        relay = HostileActor(server, EVIL, "relay", rsa_key(1))
+        relay.publish(type="Application")
         expected = {
-            "mastodon_flag.json": "Spam: the same event posted every hour",
-            "mobilizon_flag.json": "Cet événement n'a pas lieu ici",  # its HTML dropped
+            "mastodon_flag.json": (instance, "Spam: the same event posted every hour"),
+            "mobilizon_flag.json": (relay, "Cet événement n'a pas lieu ici"),  # its HTML dropped
         }
-        for name in expected:
-            flag = fixture(name, instance, node, event)
-            answer = await deliver(node, instance, flag)
+        for name, (sender, _comment) in expected.items():
+            flag = fixture(name, sender, node, event)
+            answer = await deliver(node, sender, flag)
             assert (answer.status, answer.error) == (202, None)
             assert await processed(node, flag["id"]) == "done"
         reports = await queue(node, token)
-        assert [r["comment"] for r in reversed(reports)] == list(expected.values())
+        assert [(r["reporter"], r["comment"]) for r in reversed(reports)] == [
+            (sender.uri, comment) for sender, comment in expected.values()
+        ]
         for report in reports:
-            assert report["reporter"] == instance.uri
             assert report["origin"] == canonical_host(instance.uri)
             assert report["target_actor"] == node.place
             assert report["objects"] == [event]

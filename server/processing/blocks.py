@@ -152,9 +152,7 @@ async def unblock(
     return True
 
 
-async def known(connection: DbConnection, actor_uri: str) -> bool:
-    actor = await remote_actors.find_remote_actor(connection, actor_uri)
-    return actor is not None and not actor.gone
+known = remote_actors.known
 
 
 async def end_relations(

@@ -46,6 +46,11 @@ Resolution = Literal["no_action", "limit", "suspend", "remove_content"]
 DOMAIN_RESOLUTIONS = ("limit", "suspend")
 MAX_OBJECTS = 20  # a report names one actor and a few of its objects; more is noise
 MAX_COMMENT = 5000  # Mastodon caps a report's comment at 1000 characters; we keep more
+# Open reports one remote reporter, and all the reporters of one server, may have in our queue
+# (FEDERATION.md, "Reports"): a Flag beyond them is dropped. Ten open reports from one actor, or
+# fifty from one server, is more than moderators of a place can read; what they resolve frees room.
+MAX_OPEN_PER_REPORTER = 10
+MAX_OPEN_PER_ORIGIN = 50
 
 
 class ReportError(Exception):
@@ -94,8 +99,14 @@ async def file_report(
     comment = typed_text(comment)[:MAX_COMMENT]
     async with pool.acquire() as connection, connection.transaction():
         found = await reported(connection, node, target)
+        await reports.lock_reporter(connection, f"@{reporter}")
+        same = await merged(connection, reporter, found, comment)
+        if same is not None:
+            return same  # the member's first report stands, sent on or not as they chose then
         # Sent on only to a server we can reach: an actor of another node that we hold.
-        reachable = not node.urls.is_local(found.actor) and await known(connection, found.actor)
+        reachable = not node.urls.is_local(found.actor) and await remote_actors.known(
+            connection, found.actor
+        )
         flag_id = new_activity_id(node.urls) if forward and reachable else None
         report = await reports.add_report(
             connection,
@@ -152,23 +163,50 @@ async def receive_flag(
     actors = [ref for ref in ours if node.urls.local_actor_name(ref) is not None]
     objects = [ref for ref in ours if ref not in actors]
     target = actors[0] if actors else await owner_of(connection, node.urls.actor(PLACE), objects)
+    origin = canonical_host(activity.actor_uri)
+    reporter = activity.actor_uri
     content = activity.payload.get("content")
+    comment = html_text(content if isinstance(content, str) else "")[:MAX_COMMENT]
+    await reports.lock_reporter(connection, origin)
+    same = await merged(connection, reporter, Reported(target, objects), comment)
+    if same is not None:
+        log.info("a Flag repeating an open report merged", report=same.id, reporter=reporter)
+        return
+    counts = await reports.open_counts(connection, origin=origin, reporter=reporter)
+    if counts.reporter >= MAX_OPEN_PER_REPORTER or counts.origin >= MAX_OPEN_PER_ORIGIN:
+        log.warning(
+            "a Flag beyond the open reports cap dropped",
+            flag=activity.activity_id,
+            reporter=reporter,
+            open_by_reporter=counts.reporter,
+            open_by_origin=counts.origin,
+        )
+        return
     report = await reports.add_report(
         connection,
-        origin=canonical_host(activity.actor_uri),
-        reporter=activity.actor_uri,
+        origin=origin,
+        reporter=reporter,
         target_actor=target,
         objects=objects,
-        comment=html_text(content if isinstance(content, str) else "")[:MAX_COMMENT],
+        comment=comment,
         flag_id=activity.activity_id,
     )
     if report is not None:
-        log.info("report received", report=report.id, reporter=activity.actor_uri, target=target)
+        log.info("report received", report=report.id, reporter=reporter, target=target)
 
 
-async def known(connection: DbConnection, actor_uri: str) -> bool:
-    actor = await remote_actors.find_remote_actor(connection, actor_uri)
-    return actor is not None and not actor.gone
+async def merged(
+    connection: DbConnection, reporter: str, found: Reported, comment: str
+) -> Report | None:
+    """The open report this one repeats (same reporter, actor and objects), its comment added to
+    the first's: Mastodon sends every report of its users by one instance actor, so two people
+    of one server reporting the same post arrive as one reporter."""
+    same = await reports.find_open_duplicate(
+        connection, reporter=reporter, target_actor=found.actor, objects=found.objects
+    )
+    if same is not None:
+        await reports.add_comment(connection, same.id, comment, MAX_COMMENT)
+    return same
 
 
 async def exists(connection: DbConnection, node: NodeContext, ref: str) -> bool:

@@ -18,6 +18,7 @@ from schemas.api_reports import (
 from server.appkeys import SERVICES
 from server.processing import blocks, reports
 from server.processing.neighbours import NeighbourError, resolve_actor_uri
+from server.processing.report_names import ReportNames, names_of
 from server.routes.api_directory import read_query
 from server.routes.api_registry import API, current_account
 from server.routes.api_support import ApiFailure, read_body, reply, role_allows
@@ -38,10 +39,23 @@ def may_change_domains(account: Account) -> bool:
     return role_allows(account, API.roles_for("PUT", "/api/v1/moderation/domains/{domain}") or ())
 
 
-def report_out(report: Report) -> ReportOut:
+def report_out(report: Report, names: ReportNames) -> ReportOut:
     fields = asdict(report)
     fields.pop("flag_id")
-    return ReportOut(**fields)
+    target = names.actor(report.target_actor)
+    return ReportOut(
+        **fields,
+        target_name=target.name,
+        target_handle=target.handle,
+        object_titles={ref: names.titles[ref] for ref in report.objects if ref in names.titles},
+    )
+
+
+async def named(request: web.Request, shown: list[Report]) -> list[ReportOut]:
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        names = await names_of(connection, services.node, shown)
+    return [report_out(report, names) for report in shown]
 
 
 async def list_blocks_of(request: web.Request, blocker: str) -> web.Response:
@@ -191,13 +205,15 @@ async def post_report(request: web.Request) -> web.Response:
         )
     except reports.ReportError as error:
         raise ApiFailure(422, str(error), {"target": str(error)}) from None
-    return reply(report_out(report), status=201)
+    [out] = await named(request, [report])
+    return reply(out, status=201)
 
 
 @API.route(
     "GET",
     "/api/v1/moderation/reports",
-    summary="The reports queue, newest first",
+    summary="The reports queue, newest first; a page at a time (`before`: the last id of the "
+    "previous page)",
     query=ReportsQuery,
     response=ReportOut,
     response_is_list=True,
@@ -207,9 +223,12 @@ async def get_reports(request: web.Request) -> web.Response:
     query = read_query(request, ReportsQuery)
     async with request.app[SERVICES].pool.acquire() as connection:
         found = await stored_reports.list_reports(
-            connection, state=None if query.state == "all" else query.state
+            connection,
+            state=None if query.state == "all" else query.state,
+            limit=query.limit,
+            before=query.before,
         )
-    return reply([report_out(report) for report in found])
+    return reply([out for out in await named(request, found)])
 
 
 def report_id(request: web.Request) -> int:
@@ -232,7 +251,8 @@ async def get_report(request: web.Request) -> web.Response:
         report = await stored_reports.find_report(connection, number)
     if report is None:
         raise ApiFailure(404, f"no report {number}")
-    return reply(report_out(report))
+    [out] = await named(request, [report])
+    return reply(out)
 
 
 @API.route(
@@ -265,4 +285,5 @@ async def resolve_report(request: web.Request) -> web.Response:
         raise ApiFailure(403, str(error)) from None
     except reports.ReportError as error:
         raise ApiFailure(422, str(error), {"resolution": str(error)}) from None
-    return reply(report_out(report))
+    [out] = await named(request, [report])
+    return reply(out)

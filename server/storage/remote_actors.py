@@ -127,6 +127,12 @@ async def find_remote_actor(connection: DbConnection, uri: str) -> RemoteActor |
     return None if row is None else RemoteActor(**dict(row))
 
 
+async def known(connection: DbConnection, uri: str) -> bool:
+    """Whether we hold the actor and it is not gone: one we can still deliver to."""
+    actor = await find_remote_actor(connection, uri)
+    return actor is not None and not actor.gone
+
+
 async def find_remote_key(connection: DbConnection, key_id: str) -> RemoteKey | None:
     row = await connection.fetchrow(
         "SELECT key_id, actor_uri, public_pem, fetched_at FROM remote_keys WHERE key_id = $1",
