@@ -23,6 +23,7 @@ from schemas.trust_lists import (
 from server.appkeys import SERVICES
 from server.processing import trust_publishing, trust_subscriptions
 from server.routes.api_directory import read_query
+from server.routes.api_moderation import csv_failure, read_csv
 from server.routes.api_registry import API, current_account
 from server.routes.api_support import ApiFailure, read_body, reply
 from server.services import NodeServices
@@ -141,15 +142,15 @@ async def post_published_entry(request: web.Request) -> web.Response:
     roles=MODERATORS,
 )
 async def import_published(request: web.Request) -> web.Response:
-    body = await read_body(request, DomainBlocksCsv)
+    text = await read_csv(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as connection:
         try:
             added, skipped = await trust_publishing.import_mastodon_csv(
-                connection, services.node, body.csv, current_account(request).username
+                connection, services.node, text, current_account(request).username
             )
         except CsvError as error:
-            raise ApiFailure(422, str(error), {"csv": str(error)}) from None
+            raise csv_failure(error) from None
     return reply(DomainImportOut(applied=added, skipped=skipped))
 
 

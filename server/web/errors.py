@@ -32,6 +32,21 @@ ERRORS = {
     "no-such-member": N_("No member has this name."),
 }
 UNKNOWN = N_("This cannot be done.")
+# The domain-block CSV's refusals (schemas.domain_blocks.CsvError), formatted with `line`.
+CSV_ERRORS = {
+    "csv-too-large": N_("The file is larger than %(size)s KiB: split it into smaller files."),
+    "csv-empty": N_("The file is empty."),
+    "csv-unreadable": N_("Line %(line)s cannot be read as CSV."),
+    "csv-no-domain-column": N_(
+        "Line %(line)s: no #domain column (Mastodon's header starts with #domain)."
+    ),
+    "csv-too-many-rows": N_("The file has too many rows."),
+    "csv-no-domain": N_("Line %(line)s names no domain."),
+    "csv-unknown-severity": N_(
+        "Line %(line)s: unknown severity (Mastodon's are suspend, silence and noop)."
+    ),
+    "csv-not-utf8": N_("The file must be UTF-8 text."),
+}
 
 
 def message_of(error: ProcessingError) -> str:
