@@ -91,6 +91,14 @@ async def require_role(request: web.Request, *roles: str) -> Account:
     return account
 
 
+async def optional_account(request: web.Request) -> Account | None:
+    """On a public route, the account of the token sent (None without one). A token that is
+    unknown or expired is a 401: the caller meant to be someone, and would see what they hid."""
+    if "Authorization" not in request.headers:
+        return None
+    return await require_role(request)
+
+
 def role_allows(account: Account, roles: tuple[str, ...]) -> bool:
     """The one role rule, for the API and the pages alike: no roles named means any account."""
     return not roles or account.role in roles
