@@ -106,7 +106,8 @@ async def test_import_then_export_through_a_node_round_trips(
                               body={"csv": "#severity\nsuspend\n"})  # fmt: skip
     assert status == 422, body
     assert (body["code"], body["fields"]["csv"]) == (
-        "csv-no-domain-column", "line 1: no `#domain` column (Mastodon's header starts with #domain)",
+        "csv-no-domain-column",
+        "line 1: no `#domain` column (Mastodon's header starts with #domain)",
     )  # fmt: skip
     assert await node.fetchval("SELECT count(*) FROM domain_policies") == 0
 

@@ -66,6 +66,8 @@ async def subscription_list(services: NodeServices) -> list[SubscriptionOut]:
             list_updated=s.list_updated,
             fetched_at=s.fetched_at,
             last_error=s.last_error,
+            last_error_code=s.last_error_code,
+            last_error_detail=s.last_error_detail,
             entries=counts.get(s.url, (0, 0))[0],
             pending=counts.get(s.url, (0, 0))[1],
         )
@@ -211,7 +213,7 @@ async def post_subscription(request: web.Request) -> web.Response:
             services.settings.trust_lists_refresh_minutes * 60,
         )
     except trust_subscriptions.TrustListError as error:
-        raise ApiFailure(422, str(error), {"url": str(error)}) from None
+        raise ApiFailure(422, error.message, {"url": error.message}, code=error.code) from None
     found = [s for s in await subscription_list(services) if s.url == body.url.strip()]
     return reply(found[0], status=201)
 
@@ -232,7 +234,7 @@ async def delete_subscription(request: web.Request) -> web.Response:
             services.pool, services.node, body.url, current_account(request).username
         )
     except trust_subscriptions.TrustListError as error:
-        raise ApiFailure(404, str(error)) from None
+        raise ApiFailure(404, error.message, code=error.code) from None
     return reply(UnsubscribedOut(url=body.url, lifted=lifted))
 
 

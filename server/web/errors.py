@@ -30,6 +30,15 @@ ERRORS = {
     "call-field-required": N_("This field cannot be removed."),
     "deadline-past": N_("An open call needs a deadline in the future."),
     "no-such-member": N_("No member has this name."),
+    # A followed trust list's last reading (server.processing.trust_subscriptions).
+    "trust-list-unreachable": N_("The list could not be fetched."),
+    "trust-list-moved": N_("The list answered from another address."),
+    "trust-list-invalid": N_("The document is not a trust list."),
+    "trust-list-foreign-publisher": N_("The list's publisher is not on the list's server."),
+    "trust-list-bad-proof": N_("The list's signature does not verify."),
+    "trust-list-unproven": N_("The list is not signed."),
+    "trust-list-bad-domain": N_("The list names something that is not a domain."),
+    "trust-list-publisher-unavailable": N_("The list's publisher could not be read."),
 }
 UNKNOWN = N_("This cannot be done.")
 # The domain-block CSV's refusals (schemas.domain_blocks.CsvError), formatted with `line`.

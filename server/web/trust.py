@@ -11,6 +11,7 @@ from server.appkeys import SERVICES
 from server.processing import trust_publishing, trust_subscriptions
 from server.routes.api_trust import BASE, published_list, subscription_list
 from server.storage import trust_subscriptions as subscriptions_storage
+from server.web.errors import ERRORS, UNKNOWN
 from server.web.flashes import FLASHES
 from server.web.forms import N_
 from server.web.rendering import render
@@ -72,6 +73,8 @@ async def page(
         "policies": POLICIES,
         "severities": SEVERITIES,
         "modes": MODES,
+        "error_messages": ERRORS,
+        "unknown_error": UNKNOWN,
         "values": values,
         "errors": errors,
     }
