@@ -39,6 +39,10 @@ ERRORS = {
     "trust-list-unproven": N_("The list is not signed."),
     "trust-list-bad-domain": N_("The list names something that is not a domain."),
     "trust-list-publisher-unavailable": N_("The list's publisher could not be read."),
+    "trust-list-not-https": N_("A trust list's address starts with https://."),
+    "trust-list-own": N_("This is this node's own list."),
+    "trust-list-followed": N_("This list is already followed."),
+    "trust-list-not-followed": N_("This list is not followed."),
 }
 UNKNOWN = N_("This cannot be done.")
 # The domain-block CSV's refusals (schemas.domain_blocks.CsvError), formatted with `line`.
