@@ -122,6 +122,7 @@ async def test_a_refused_file_is_explained_in_the_pages_language_with_its_line(
         status, page = await upload(just_over_the_limit().encode())
         assert status == 422
         assert "Le fichier dépasse 512 Kio" in page
+        assert "512 Kio au plus." in page  # said before it is tried, too
         status, page = await upload(b"\xff\xfe")
         assert (status, "Le fichier doit être du texte en UTF-8." in page) == (422, True)
         assert await node.fetchval("SELECT count(*) FROM domain_policies") == 0

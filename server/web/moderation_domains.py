@@ -72,6 +72,7 @@ async def page(
         "values": values or {"severity": "suspend"},
         "errors": errors or {},
         "file_error": file_error or {},
+        "max_kib": MAX_BYTES // 1024,
         "imported": imported,
         "limited_federation": request.app[SERVICES].settings.limited_federation,
     }
@@ -145,7 +146,7 @@ async def import_domains(request: web.Request) -> web.Response:
 async def refused_file(request: web.Request, error: CsvError) -> web.Response:
     """The form again, the file's refusal in the page's language with its line."""
     message = CSV_ERRORS.get(error.code, UNKNOWN)
-    where = {"line": error.line, "size": MAX_BYTES // 1024}
+    where = {"line": error.line, "size": MAX_BYTES // 1024}  # `size`: csv-too-large's
     return await page(request, errors={"file": message}, file_error=where, status=422)
 
 
