@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from schemas.api import ApiModel
+from schemas.domain_blocks import MAX_BYTES
 
 SeverityName = Literal["suspend", "limit", "allow"]
 
@@ -35,10 +36,12 @@ class DomainPolicyOut(ApiModel):
 
 
 class DomainBlocksCsv(ApiModel):
+    # The size is checked in bytes by the parser (422 with the code `csv-too-large`), not here
+    # in characters: one limit, one clear answer.
     csv: str = Field(
-        max_length=10 * 1024 * 1024,
         description="Mastodon's domain-block CSV (#domain,#severity,...); rows are applied as "
-        "the place's own decisions",
+        f"the place's own decisions. At most {MAX_BYTES} bytes of UTF-8: beyond, 422 with the "
+        "code `csv-too-large`",
     )
 
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from schemas.untrusted import MAX_REQUEST_BYTES
+
 HEADER = (
     "#domain",
     "#severity",
@@ -34,11 +36,19 @@ FROM_MASTODON: dict[str, Literal["suspend", "limit"] | None] = {
 }
 TO_MASTODON = {"suspend": "suspend", "limit": "silence"}
 MAX_ROWS = 100_000
-MAX_BYTES = 10 * 1024 * 1024
+# Half the request cap: a file just over this still arrives whole, as a form or as JSON (whose
+# escaping may grow it), and is refused with `csv-too-large` rather than a bare 413.
+MAX_BYTES = MAX_REQUEST_BYTES // 2
 
 
 class CsvError(ValueError):
-    """A file that is not a domain-block CSV; the message says where and why."""
+    """A file that is not a domain-block CSV. `code` names why for every language (the pages
+    translate it), `line` where (0: the file as a whole); the message says both in English."""
+
+    def __init__(self, code: str, message: str, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.code = code
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -52,40 +62,45 @@ class DomainBlockRow:
 def parse(text: str) -> list[DomainBlockRow]:
     """The rows of a Mastodon domain-block CSV; CsvError names the first bad line."""
     if len(text.encode()) > MAX_BYTES:
-        raise CsvError(f"the file exceeds {MAX_BYTES // (1024 * 1024)} MiB")
+        raise CsvError("csv-too-large", f"the file exceeds {MAX_BYTES} bytes")
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = next(reader)
     except StopIteration:
-        raise CsvError("the file is empty") from None
+        raise CsvError("csv-empty", "the file is empty") from None
     except csv.Error as error:
-        raise CsvError(f"line 1: {error}") from None
+        raise CsvError("csv-unreadable", str(error), 1) from None
     names = [name.strip().lstrip("#").lower() for name in header]
     if "domain" not in names:
-        raise CsvError("line 1: no `#domain` column (Mastodon's header starts with #domain)")
+        raise CsvError(
+            "csv-no-domain-column",
+            "no `#domain` column (Mastodon's header starts with #domain)",
+            1,
+        )
     rows: list[DomainBlockRow] = []
     try:
         for record in reader:
             if not any(field.strip() for field in record):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CsvError(f"more than {MAX_ROWS} rows")
+                raise CsvError("csv-too-many-rows", f"more than {MAX_ROWS} rows")
             values = dict(zip(names, (field.strip() for field in record), strict=False))
             rows.append(row_of(values, reader.line_num))
     except csv.Error as error:
-        raise CsvError(f"line {reader.line_num}: {error}") from None
+        raise CsvError("csv-unreadable", str(error), reader.line_num) from None
     return rows
 
 
 def row_of(values: dict[str, str], line: int) -> DomainBlockRow:
     domain = values.get("domain", "")
     if not domain:
-        raise CsvError(f"line {line}: no domain")
+        raise CsvError("csv-no-domain", "no domain", line)
     severity_text = (values.get("severity") or "suspend").lower()
     if severity_text not in FROM_MASTODON:
         raise CsvError(
-            f"line {line}: unknown severity {severity_text[:40]!r} "
-            "(Mastodon's are suspend, silence, noop)"
+            "csv-unknown-severity",
+            f"unknown severity {severity_text[:40]!r} (Mastodon's are suspend, silence, noop)",
+            line,
         )
     return DomainBlockRow(
         domain=domain,

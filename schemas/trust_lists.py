@@ -191,7 +191,11 @@ class SubscriptionOut(ApiModel):
     version: int
     list_updated: datetime | None
     fetched_at: datetime | None
-    last_error: str
+    last_error: str = Field(description="Why the last reading was refused, in English; empty")
+    last_error_code: str = Field(
+        description="The same as a stable code (trust-list-unreachable, trust-list-bad-proof...)"
+    )
+    last_error_detail: str = Field(description="What the code leaves out: a reason, a URL...")
     entries: int = Field(description="Domain policies this node holds from the list")
     pending: int = Field(description="Changes waiting for review")
 

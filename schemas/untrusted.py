@@ -22,6 +22,8 @@ from schemas.errors import UntrustedJsonError
 from schemas.jsontext import text_problem
 
 FORBIDDEN_KEYWORDS: Final = frozenset({"@graph", "@included", "@reverse"})
+# Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
+MAX_REQUEST_BYTES: Final = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from schemas.untrusted import MAX_REQUEST_BYTES
 from server.appkeys import LIVE, METRICS, OUTAGE, SERVICES, SETTINGS, URLS
 from server.config import Settings
 from server.live import LiveHub
@@ -68,9 +69,6 @@ from server.workers.supervisor import running_workers
 
 if TYPE_CHECKING:
     from server.metrics.http import MetricsMiddleware
-
-# Mastodon caps inbound activities at 1 MiB; so do we, for every request body (SECURITY.md #15).
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def inbox_rate_limiter(settings: Settings) -> InboxRateLimiter:

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
-from tests.test_api_neighbours import call
+from tests.test_api_neighbours import call, log_in
 from tests.test_profiles import (
     ESCO_WELDING,
     mende_with_two_followers,
@@ -14,6 +14,7 @@ from tests.test_profiles import (
     profile_body,
     set_visibility,
 )
+from tests.web_client import WebClient
 
 
 async def people(node: NetworkNode, query: str, token: str | None = None) -> list[dict[str, Any]]:
@@ -71,6 +72,26 @@ async def test_only_network_profiles_are_found_here_and_on_neighbours(
     assert remote[0]["local"] is False
     assert [p["name"] for p in await people(florac, f"skill={ESCO_WELDING}")] == ["Camille alice"]
     assert await people(florac, "q=bob") == []
+
+    # A member of florac who blocks alice no longer finds her, through the API as on the page;
+    # the others still do, and a token that is no token is refused rather than ignored.
+    dina = await new_member(florac, "dina")
+    status, body = await call(
+        florac, "POST", "/api/v1/me/blocks", token=dina, body={"target": remote[0]["actor"]}
+    )
+    assert status == 200, body
+    assert await people(florac, "skill=soudure", dina) == []
+    admin = await log_in(florac)
+    assert [p["name"] for p in await people(florac, "skill=soudure", admin)] == ["Camille alice"]
+    assert [p["name"] for p in await people(florac, "skill=soudure")] == ["Camille alice"]
+    status, body = await call(florac, "GET", "/api/v1/people?skill=soudure", token="not-a-token")
+    assert status == 401, body
+    async with WebClient(florac) as browser:
+        _, page = await browser.get("/people?skill=soudure")
+        assert "Camille alice" in page
+        await browser.sign_in("dina", "p" * 12)
+        _, page = await browser.get("/people?skill=soudure")
+        assert "Camille alice" not in page
 
     # Withdrawn: gone here at once, and from the neighbour's search once it hears of it.
     await set_visibility(mende, tokens["alice"], "members")

@@ -24,6 +24,7 @@ from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_federation_network import accepted, follow
 from tests.test_unfollow_network import names_in_agenda
+from tests.web_client import WebClient
 
 SPAM = "spam.test"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -270,7 +271,24 @@ async def test_a_tampered_list_is_refused_and_changes_nothing(scene: Network) ->
         return error or None
 
     error = await wait_until(refused, what="the refetch refused")
-    assert "proof" in error
+    assert error.startswith("the list's proof: ")
+    code, detail = await mende.fetchval(
+        "SELECT ARRAY[last_error_code, last_error_detail] FROM trust_subscriptions"
+    )
+    assert (code, detail) == ("trust-list-bad-proof", error.removeprefix("the list's proof: "))
+    # The page says it in its language, the detail beside; the API gives the code too.
+    async with WebClient(mende) as admin:
+        await admin.sign_in()
+        _, page = await admin.get("/manage/moderation/trust")
+        assert "La signature de la liste ne se vérifie pas." in page
+        assert "the list&#39;s proof" not in page
+        _, page = await admin.get("/manage/moderation/trust?lang=en")
+        assert "The list&#39;s signature does not verify." in page
+    status, listed = await call(mende, "GET", BASE, token=scene.tokens["mende"])
+    assert status == 200, listed
+    assert [(s["last_error_code"], s["last_error"]) for s in listed] == [
+        ("trust-list-bad-proof", error)
+    ]
     assert await mende.fetchval("SELECT version FROM trust_subscriptions") == 4
     assert await mende.fetchval("SELECT count(*) FROM moderation_log") == before
     assert set(
@@ -281,7 +299,7 @@ async def test_a_tampered_list_is_refused_and_changes_nothing(scene: Network) ->
         scene.florac, "POST", BASE, token=scene.tokens["florac"], body={"url": scene.list_url}
     )
     assert status == 422, answer
-    assert "proof" in answer["error"]
+    assert (answer["code"], answer["error"][:18]) == ("trust-list-bad-proof", "the list's proof: ")
     assert await scene.florac.fetchval("SELECT count(*) FROM trust_subscriptions") == 0
 
 

@@ -7,7 +7,7 @@ import ast
 import html
 from pathlib import Path
 
-from server.web.errors import ERRORS
+from server.web.errors import CSV_ERRORS, ERRORS
 from server.web.i18n import TRANSLATIONS
 from tests.network import LoopbackNetwork
 from tests.test_api_neighbours import call, log_in
@@ -17,12 +17,13 @@ from tests.web_client import WebClient
 PROCESSING = Path(__file__).resolve().parent.parent / "server" / "processing"
 # Where each refusal's code is among its arguments.
 CODE_ARGUMENT = {"RsvpError": 0, "NeighbourError": 0, "AccountError": 1, "CallError": 1,
-                 "ProfileError": 1}  # fmt: skip
+                 "ProfileError": 1, "TrustListError": 0, "CsvError": 0}  # fmt: skip
+DOMAIN_BLOCKS = PROCESSING.parent.parent / "schemas" / "domain_blocks.py"
 
 
-def raised_codes() -> set[str]:
+def raised_codes(paths: list[Path]) -> set[str]:
     codes = set()
-    for path in PROCESSING.rglob("*.py"):
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 where = CODE_ARGUMENT.get(node.func.id)
@@ -34,12 +35,21 @@ def raised_codes() -> set[str]:
 
 
 def test_every_refusal_of_processing_has_its_message_in_french_and_english() -> None:
-    codes = raised_codes()
+    codes = raised_codes(list(PROCESSING.rglob("*.py")))
     assert {"event-full", "not-pending", "no-answer", "name-taken"} <= codes
     assert codes <= set(ERRORS), codes - set(ERRORS)
     for code in codes:
         french = TRANSLATIONS["fr"].gettext(ERRORS[code])
         assert french != ERRORS[code], (code, "untranslated")
+
+
+def test_every_refusal_of_the_domain_block_csv_has_its_message_in_french_and_english() -> None:
+    codes = raised_codes([DOMAIN_BLOCKS]) | {"csv-not-utf8"}  # the page's own, on decoding
+    assert {"csv-too-large", "csv-unknown-severity"} <= codes
+    assert codes == set(CSV_ERRORS), codes ^ set(CSV_ERRORS)
+    for code in codes:
+        french = TRANSLATIONS["fr"].gettext(CSV_ERRORS[code])
+        assert french != CSV_ERRORS[code], (code, "untranslated")
 
 
 async def test_a_member_refused_by_a_full_event_reads_why_in_french_then_english(

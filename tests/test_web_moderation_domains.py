@@ -8,7 +8,7 @@ import aiohttp
 
 from tests.network import LoopbackNetwork
 from tests.test_api_neighbours import call, log_in
-from tests.test_domain_blocks_csv import FIXTURE
+from tests.test_domain_blocks_csv import FIXTURE, just_over_the_limit
 from tests.web_client import WebClient
 
 PAGE = "/manage/moderation/domains"
@@ -70,6 +70,7 @@ async def test_an_administrator_decides_about_domains_from_the_page(
             page = await response.text()
         assert "3 domains applied." in page  # the language chosen above
         assert "media.example" in page  # the noop row, skipped with its reason
+        assert "Mastodon&#39;s severity for no block" in page
         async with admin.session.get(admin.url(PAGE + "/export")) as response:
             assert response.status == 200
             exported = await response.text()
@@ -93,3 +94,46 @@ async def test_an_administrator_decides_about_domains_from_the_page(
         assert await node.fetchval(
             "SELECT count(*) FROM domain_policies WHERE domain = 'other.example'"
         ) == 0  # fmt: skip
+
+
+async def test_a_refused_file_is_explained_in_the_pages_language_with_its_line(
+    network: LoopbackNetwork,
+) -> None:
+    """The parser's refusals by code, translated, the line kept; a file just over the size
+    limit is a field error on the page, not a 413; nothing is applied."""
+    node = await network.add("mende")
+    await network.start_all()
+    async with WebClient(node) as admin:
+        await admin.sign_in()
+        await admin.get(PAGE)
+
+        async def upload(content: bytes) -> tuple[int, str]:
+            assert admin.session is not None
+            form = aiohttp.FormData()
+            form.add_field("csrf", admin.csrf())
+            form.add_field("file", content, filename="blocks.csv", content_type="text/csv")
+            async with admin.session.post(admin.url(PAGE + "/import"), data=form) as response:
+                return response.status, await response.text()
+
+        status, page = await upload(b"#domain,#severity\nok.example,suspend\nx.example,annihile\n")
+        assert status == 422
+        assert "Ligne 3 : sévérité inconnue" in page
+        assert "annihile" not in page  # nor the English message, which quotes it
+        status, page = await upload(just_over_the_limit().encode())
+        assert status == 422
+        assert "Le fichier dépasse 512 Kio" in page
+        assert "512 Kio au plus." in page  # said before it is tried, too
+        status, page = await upload(b"\xff\xfe")
+        assert (status, "Le fichier doit être du texte en UTF-8." in page) == (422, True)
+        assert await node.fetchval("SELECT count(*) FROM domain_policies") == 0
+
+        await admin.get(PAGE + "?lang=en")
+        status, page = await upload(b"#severity\nsuspend\n")
+        assert status == 422
+        assert "Line 1: no #domain column" in page
+        status, page = await upload(
+            b"#domain,#severity\nnot a domain,suspend\nmedia.example,noop\n"
+        )
+        assert status == 200
+        assert "Line 2 (not a domain): not a domain name, or this node&#39;s own." in page
+        assert "Line 3 (media.example): Mastodon&#39;s severity for no block" in page

@@ -17,7 +17,6 @@ import structlog
 from pydantic import ValidationError
 
 from federation.fetcher import FetchError
-from federation.hosts import canonical_host
 from schemas.actors import Group
 from schemas.api_directory import PlaceOut, PlacesQuery
 from schemas.api_place import PlaceProfile
@@ -31,7 +30,6 @@ from server.processing.place_profile import current_profile, keep_place
 from server.processing.publish import as_list
 from server.processing.remote_actors import ActorUnavailable
 from server.storage import directory, follows, remote_actors
-from server.storage.directory import SharedProfile
 from server.storage.local_actors import PLACE
 from server.storage.place_profile import RemotePlaceProfile
 from server.stream_filters import distance_km
@@ -346,24 +344,3 @@ async def refresh_due_suggestions(
     for neighbour in due:
         await refresh_suggestions(pool, node, neighbour)
     return len(due)
-
-
-def without_limited(
-    found: list[SharedProfile], limited: Callable[[str], bool]
-) -> list[SharedProfile]:
-    """The people search without remote profiles of limited domains (DomainPolicies.limits_url),
-    unless the place that shared the profile, which we follow, is on the person's own host."""
-    return [
-        profile
-        for profile in found
-        if profile.actor is None
-        or not limited(profile.actor)
-        or (profile.place is not None and same_host(profile.actor, profile.place))
-    ]
-
-
-def same_host(first: str, second: str) -> bool:
-    try:
-        return canonical_host(first) == canonical_host(second)
-    except ValueError:
-        return False

@@ -87,9 +87,11 @@ class DomainAdmin:
             domain = self.checked(row.domain)
         except InvalidPolicy as error:
             result.skipped[f"line {row.line}"] = f"{row.domain[:100]}: {error}"
+            result.skipped_rows.append(SkippedRow(row.line, row.domain[:100], "not-a-domain"))
             return
         if row.severity is None:
             result.skipped[domain] = "noop: Mastodon's severity for no block"
+            result.skipped_rows.append(SkippedRow(row.line, domain, "noop"))
             return
         await apply_policy(
             connection,
@@ -113,7 +115,17 @@ class DomainAdmin:
         )
 
 
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row not applied, for the pages: `code` says why in every language."""
+
+    line: int
+    domain: str
+    code: str  # "not-a-domain" (or this node's own) or "noop"
+
+
 @dataclass
 class ImportResult:
     applied: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # the API's: where -> why, in English
+    skipped_rows: list[SkippedRow] = field(default_factory=list)

@@ -24,6 +24,7 @@ from server.database import DbConnection
 from server.listening import keep_listening
 from server.processing import live_feed
 from server.processing.domain_purge import purge_domain
+from server.processing.refused_deliveries import give_up_refused
 from server.storage import domain_policies as storage
 from server.storage import moderation_log, stream
 from server.storage.domain_policies import LOCAL, DomainPolicy, Severity
@@ -159,13 +160,16 @@ class DomainPolicies:
     _heard_since_start: bool = False
 
     async def refresh(self) -> None:
-        """Read the table again (at start, on a notification, after a change in this process)."""
+        """Read the table again (at start, on a notification, after a change in this process).
+        In limited federation mode, what waits for a host now refused is given up then."""
         async with self._loading:
             self._stale = False
             async with self.pool.acquire() as connection:
                 rows = await storage.policies(connection)
             self._severities = effective_by_domain(rows)
             self._limit_rule = storage.limit_rule(self._severities)
+        if self.limited_federation:
+            await give_up_refused(self.pool, self.refuses)
 
     def changed(self) -> None:
         """A notification: another process (or this one) changed the table."""

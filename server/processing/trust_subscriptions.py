@@ -31,6 +31,7 @@ from server.processing.domain_policy import (
     canonical_domain,
     lift_policy,
 )
+from server.processing.errors import ProcessingError
 from server.processing.objects import NothingImported, Outcome, Removed
 from server.processing.proofs import AuthorProof, check_author_proof
 from server.processing.publish import publish
@@ -44,8 +45,13 @@ from server.storage.trust_subscriptions import Proposal, Subscription
 log = structlog.get_logger(__name__)
 
 
-class TrustListError(ValueError):
-    """A list that cannot be subscribed to or taken; the message says why, nothing changed."""
+class TrustListError(ProcessingError):
+    """A list that cannot be subscribed to or taken; nothing changed. `detail`: what the page
+    shows as it is beside the code's sentence (a reason from the network, a URL, a domain)."""
+
+    def __init__(self, code: str, message: str, detail: str = "") -> None:
+        super().__init__(code, message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -66,21 +72,28 @@ async def fetch_verified(node: NodeContext, url: str) -> TrustList:
     try:
         fetched = await node.fetcher.fetch_json_document(url, sign=node.actors.signer.sign_get)
     except FetchError as error:
-        raise TrustListError(f"cannot fetch the list: {error.reason}") from None
+        raise TrustListError(
+            "trust-list-unreachable", f"cannot fetch the list: {error.reason}", error.reason
+        ) from None
     if fetched.final_url != url:
-        raise TrustListError(f"the list is at {fetched.final_url}, not {url}")
+        raise TrustListError(
+            "trust-list-moved", f"the list is at {fetched.final_url}, not {url}", fetched.final_url
+        )
     try:
         trust_list = parse_trust_list(fetched.data)
     except SchemaError as error:
-        raise TrustListError(error.reason) from None
+        raise TrustListError("trust-list-invalid", error.reason, error.reason) from None
     if not same_origin(trust_list.attributed_to, url):
-        raise TrustListError("the list's attributedTo is not on the list's origin")
+        raise TrustListError(
+            "trust-list-foreign-publisher", "the list's attributedTo is not on the list's origin"
+        )
     try:
         proof = await check_author_proof(node.actors, fetched.data, trust_list.attributed_to)
     except ProofError as error:
-        raise TrustListError(f"the list's proof: {error}") from None
+        message = f"the list's proof: {error}"
+        raise TrustListError("trust-list-bad-proof", message, str(error)) from None
     if proof is not AuthorProof.VERIFIED:
-        raise TrustListError("the list carries no eddsa-jcs-2022 proof")
+        raise TrustListError("trust-list-unproven", "the list carries no eddsa-jcs-2022 proof")
     return trust_list
 
 
@@ -91,7 +104,9 @@ def wanted_of(node: NodeContext, trust_list: TrustList) -> dict[str, Wanted]:
         try:
             domain = canonical_domain(entry.domain)
         except InvalidPolicy as error:
-            raise TrustListError(f"the list names {entry.domain!r}: {error}") from None
+            raise TrustListError(
+                "trust-list-bad-domain", f"the list names {entry.domain!r}: {error}", entry.domain
+            ) from None
         if domain == node.urls.host:
             continue
         severity: Severity = SEVERITY_OF[entry.policy]  # type: ignore[assignment]
@@ -175,12 +190,12 @@ async def subscribe(
     """Follow the list at `url`: fetched and verified first, then taken, then followed."""
     url = url.strip()
     if not url.startswith(("https://", "http://")):
-        raise TrustListError("a trust list's URL starts with https://")
+        raise TrustListError("trust-list-not-https", "a trust list's URL starts with https://")
     if url == node.urls.trust_list:
-        raise TrustListError("this is this node's own list")
+        raise TrustListError("trust-list-own", "this is this node's own list")
     async with pool.acquire() as connection:
         if await trust_subscriptions.find(connection, url) is not None:
-            raise TrustListError("already subscribed to this list")
+            raise TrustListError("trust-list-followed", "already subscribed to this list")
     trust_list = await fetch_verified(node, url)
     wanted_of(node, trust_list)  # every domain readable, before anything is written
     follow_id = node.urls.activity(f"follow-{secrets.token_urlsafe(12)}")
@@ -193,7 +208,7 @@ async def subscribe(
             follow_activity_id=follow_id,
             next_fetch_seconds=every_seconds,
         ):
-            raise TrustListError("already subscribed to this list")
+            raise TrustListError("trust-list-followed", "already subscribed to this list")
         await log_action(connection, who, "trust.subscribe", url, {"mode": mode})
         await take(connection, node, url, trust_list)
         await publish(
@@ -216,7 +231,7 @@ async def unsubscribe(pool: asyncpg.Pool, node: NodeContext, url: str, who: str)
     async with pool.acquire() as connection, connection.transaction():
         subscription = await trust_subscriptions.remove(connection, url)
         if subscription is None:
-            raise TrustListError("not subscribed to this list")
+            raise TrustListError("trust-list-not-followed", "not subscribed to this list")
         lifted = []
         for row in await domain_policies.policies(connection, source=url):
             if await lift_policy(
@@ -283,11 +298,16 @@ async def refresh(pool: asyncpg.Pool, node: NodeContext, url: str) -> bool:
         trust_list = await fetch_verified(node, url)
         async with pool.acquire() as connection:
             return await take(connection, node, url, trust_list)
-    except (TrustListError, ActorUnavailable) as error:
-        log.warning("trust list refused", url=url, error=str(error))
-        async with pool.acquire() as connection:
-            await trust_subscriptions.fetch_failed(connection, url, str(error))
-        return False
+    except TrustListError as error:
+        refusal = error
+    except ActorUnavailable as error:
+        refusal = TrustListError("trust-list-publisher-unavailable", str(error), str(error))
+    log.warning("trust list refused", url=url, error=refusal.message)
+    async with pool.acquire() as connection:
+        await trust_subscriptions.fetch_failed(
+            connection, url, refusal.code, refusal.message, refusal.detail
+        )
+    return False
 
 
 async def log_action(

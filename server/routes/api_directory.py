@@ -16,10 +16,10 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.api_directory import LinkOut, PeopleQuery, PersonOut, PlaceOut, PlacesQuery, SkillOut
 from server.appkeys import SERVICES, URLS
-from server.processing.directory import geojson, search_places, without_limited
+from server.processing.directory import geojson, search_places
+from server.processing.people_search import people_seen_by
 from server.routes.api_registry import API
-from server.routes.api_support import ApiFailure, reply
-from server.storage import directory
+from server.routes.api_support import ApiFailure, optional_account, reply
 from server.storage.local_actors import PLACE, find_local_actor
 
 Q = TypeVar("Q", bound=BaseModel)
@@ -85,7 +85,8 @@ async def places_geojson(request: web.Request) -> web.Response:
 @API.route(
     "GET",
     "/api/v1/people",
-    summary="Skills search over the profiles shared network-wide, ours and our neighbours'",
+    summary="Skills search over the profiles shared network-wide, ours and our neighbours' "
+    "(with a token, without the actors that account blocks)",
     query=PeopleQuery,
     response=PersonOut,
     response_is_list=True,
@@ -95,10 +96,11 @@ async def search_people(request: web.Request) -> web.Response:
     query = read_query(request, PeopleQuery)
     urls = request.app[URLS]
     services = request.app[SERVICES]
+    account = await optional_account(request)
+    viewer = account.username if account is not None else None
     async with services.pool.acquire() as connection:
-        found = await directory.shared_profiles(connection, query.skill, query.q, query.limit)
+        found = await people_seen_by(connection, query, services.domain_policies.limits_url, viewer)
         own_place = await find_local_actor(connection, PLACE)
-    found = without_limited(found, services.domain_policies.limits_url)
     own_name = own_place.display_name if own_place is not None else None
     people = [
         PersonOut(

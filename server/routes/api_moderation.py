@@ -4,6 +4,8 @@ roles (API.roles_for)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from schemas.api_moderation import (
@@ -15,17 +17,30 @@ from schemas.api_moderation import (
     ModerationLogQuery,
 )
 from schemas.domain_blocks import CsvError
+from schemas.untrusted import MAX_REQUEST_BYTES
 from server.appkeys import SERVICES
 from server.processing.domain_blocks import DomainAdmin
 from server.processing.domain_policy import InvalidPolicy
 from server.routes.api_directory import read_query
 from server.routes.api_registry import API, current_account
-from server.routes.api_support import ApiFailure, read_body, reply
+from server.routes.api_support import API_LIMITS, ApiFailure, read_body, reply
 from server.storage import domain_policies, moderation_log
 from server.storage.domain_policies import DomainPolicy, effective
 
 ADMINS = ("administrator",)
 DOMAINS = "/api/v1/moderation/domains"
+# The CSV's string may be as long as a body: its size is the parser's to refuse, with its code.
+CSV_LIMITS = replace(API_LIMITS, max_string_length=MAX_REQUEST_BYTES)
+
+
+async def read_csv(request: web.Request) -> str:
+    """The CSV of an import body (DomainBlocksCsv), however long: the parser bounds it."""
+    return (await read_body(request, DomainBlocksCsv, CSV_LIMITS)).csv
+
+
+def csv_failure(error: CsvError) -> ApiFailure:
+    """A file that does not parse: 422 with its stable code; the message names the line."""
+    return ApiFailure(422, str(error), {"csv": str(error)}, code=error.code)
 
 
 def admin_of(request: web.Request) -> DomainAdmin:
@@ -110,11 +125,11 @@ async def delete_domain_policy(request: web.Request) -> web.Response:
     roles=ADMINS,
 )
 async def import_domain_blocks(request: web.Request) -> web.Response:
-    body = await read_body(request, DomainBlocksCsv)
+    text = await read_csv(request)
     try:
-        result = await admin_of(request).import_csv(body.csv, who=current_account(request).username)
+        result = await admin_of(request).import_csv(text, who=current_account(request).username)
     except CsvError as error:
-        raise ApiFailure(422, str(error), {"csv": str(error)}) from None
+        raise csv_failure(error) from None
     return reply(DomainImportOut(applied=result.applied, skipped=result.skipped))
 
 

@@ -40,15 +40,16 @@ class ApiFailure(web.HTTPException):
         super().__init__(text=json.dumps(body), content_type="application/json")
 
 
-async def read_body(request: web.Request, model: type[M]) -> M:
-    """The request body as `model`, or a 422 naming every failing field."""
+async def read_body(request: web.Request, model: type[M], limits: Limits = API_LIMITS) -> M:
+    """The request body as `model`, or a 422 naming every failing field. `limits`: wider ones
+    for a route whose model bounds a long field itself (a CSV file)."""
     try:
         body = await read_body_bytes(request)
     except BodyRefused as refused:
         raise ApiFailure(refused.status, refused.message) from None
     try:
-        raw = load_json(body, max_depth=API_LIMITS.max_depth, max_keys=API_LIMITS.max_items)
-        check_untrusted(raw, API_LIMITS)
+        raw = load_json(body, max_depth=limits.max_depth, max_keys=limits.max_items)
+        check_untrusted(raw, limits)
     except UntrustedJsonError as error:
         raise refused_body(error) from None
     try:
@@ -88,6 +89,14 @@ async def require_role(request: web.Request, *roles: str) -> Account:
     if not role_allows(account, roles):
         raise ApiFailure(403, f"this needs the role {' or '.join(roles)}")
     return account
+
+
+async def optional_account(request: web.Request) -> Account | None:
+    """On a public route, the account of the token sent (None without one). A token that is
+    unknown or expired is a 401: the caller meant to be someone, and would see what they hid."""
+    if "Authorization" not in request.headers:
+        return None
+    return await require_role(request)
 
 
 def role_allows(account: Account, roles: tuple[str, ...]) -> bool:

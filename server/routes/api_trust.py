@@ -23,6 +23,7 @@ from schemas.trust_lists import (
 from server.appkeys import SERVICES
 from server.processing import trust_publishing, trust_subscriptions
 from server.routes.api_directory import read_query
+from server.routes.api_moderation import csv_failure, read_csv
 from server.routes.api_registry import API, current_account
 from server.routes.api_support import ApiFailure, read_body, reply
 from server.services import NodeServices
@@ -65,6 +66,8 @@ async def subscription_list(services: NodeServices) -> list[SubscriptionOut]:
             list_updated=s.list_updated,
             fetched_at=s.fetched_at,
             last_error=s.last_error,
+            last_error_code=s.last_error_code,
+            last_error_detail=s.last_error_detail,
             entries=counts.get(s.url, (0, 0))[0],
             pending=counts.get(s.url, (0, 0))[1],
         )
@@ -141,15 +144,15 @@ async def post_published_entry(request: web.Request) -> web.Response:
     roles=MODERATORS,
 )
 async def import_published(request: web.Request) -> web.Response:
-    body = await read_body(request, DomainBlocksCsv)
+    text = await read_csv(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as connection:
         try:
             added, skipped = await trust_publishing.import_mastodon_csv(
-                connection, services.node, body.csv, current_account(request).username
+                connection, services.node, text, current_account(request).username
             )
         except CsvError as error:
-            raise ApiFailure(422, str(error), {"csv": str(error)}) from None
+            raise csv_failure(error) from None
     return reply(DomainImportOut(applied=added, skipped=skipped))
 
 
@@ -210,7 +213,7 @@ async def post_subscription(request: web.Request) -> web.Response:
             services.settings.trust_lists_refresh_minutes * 60,
         )
     except trust_subscriptions.TrustListError as error:
-        raise ApiFailure(422, str(error), {"url": str(error)}) from None
+        raise ApiFailure(422, error.message, {"url": error.message}, code=error.code) from None
     found = [s for s in await subscription_list(services) if s.url == body.url.strip()]
     return reply(found[0], status=201)
 
@@ -231,7 +234,7 @@ async def delete_subscription(request: web.Request) -> web.Response:
             services.pool, services.node, body.url, current_account(request).username
         )
     except trust_subscriptions.TrustListError as error:
-        raise ApiFailure(404, str(error)) from None
+        raise ApiFailure(404, error.message, code=error.code) from None
     return reply(UnsubscribedOut(url=body.url, lifted=lifted))
 
 

@@ -114,6 +114,12 @@ async def give_up_deliveries(connection: DbConnection, hosts: Sequence[str], why
     return int(result.rsplit(" ", 1)[-1])
 
 
+async def pending_hosts(connection: DbConnection) -> list[str]:
+    """Every host some delivery still waits for."""
+    rows = await connection.fetch("SELECT DISTINCT host FROM deliveries WHERE state = 'pending'")
+    return [row["host"] for row in rows]
+
+
 async def pending_delivery_hosts(connection: DbConnection, domain: str) -> list[str]:
     name = split_port(domain)[0]
     rows = await connection.fetch(

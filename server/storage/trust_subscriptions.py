@@ -18,7 +18,9 @@ class Subscription:
     list_updated: datetime | None
     follow_activity_id: str
     fetched_at: datetime | None
-    last_error: str
+    last_error: str  # in English; the code and detail below say it for the pages
+    last_error_code: str
+    last_error_detail: str
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Proposal:
 
 
 SUBSCRIPTION = (
-    "url, mode, publisher, name, version, list_updated, follow_activity_id, fetched_at, last_error"
+    "url, mode, publisher, name, version, list_updated, follow_activity_id, fetched_at, "
+    "last_error, last_error_code, last_error_detail"
 )
 PROPOSAL = "id, list_url, domain, change, severity, public_reason, version, state, created_at"
 
@@ -90,7 +93,8 @@ async def taken(
     """The list's version `version` was taken (applied or proposed)."""
     await connection.execute(
         "UPDATE trust_subscriptions SET version = $2, list_updated = $3, name = $4, "
-        "fetched_at = now(), last_error = '' WHERE url = $1",
+        "fetched_at = now(), last_error = '', last_error_code = '', last_error_detail = '' "
+        "WHERE url = $1",
         url,
         version,
         updated,
@@ -98,17 +102,24 @@ async def taken(
     )
 
 
-async def fetch_failed(connection: DbConnection, url: str, error: str) -> None:
+async def fetch_failed(
+    connection: DbConnection, url: str, code: str, message: str, detail: str
+) -> None:
     await connection.execute(
-        "UPDATE trust_subscriptions SET last_error = $2, fetched_at = now() WHERE url = $1",
+        "UPDATE trust_subscriptions SET last_error = $2, last_error_code = $3, "
+        "last_error_detail = $4, fetched_at = now() WHERE url = $1",
         url,
-        error[:500],
+        message[:500],
+        code,
+        detail[:500],
     )
 
 
 async def fetch_succeeded(connection: DbConnection, url: str) -> None:
     await connection.execute(
-        "UPDATE trust_subscriptions SET last_error = '', fetched_at = now() WHERE url = $1", url
+        "UPDATE trust_subscriptions SET last_error = '', last_error_code = '', "
+        "last_error_detail = '', fetched_at = now() WHERE url = $1",
+        url,
     )
 
 

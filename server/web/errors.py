@@ -30,8 +30,36 @@ ERRORS = {
     "call-field-required": N_("This field cannot be removed."),
     "deadline-past": N_("An open call needs a deadline in the future."),
     "no-such-member": N_("No member has this name."),
+    # A followed trust list's last reading (server.processing.trust_subscriptions).
+    "trust-list-unreachable": N_("The list could not be fetched."),
+    "trust-list-moved": N_("The list answered from another address."),
+    "trust-list-invalid": N_("The document is not a trust list."),
+    "trust-list-foreign-publisher": N_("The list's publisher is not on the list's server."),
+    "trust-list-bad-proof": N_("The list's signature does not verify."),
+    "trust-list-unproven": N_("The list is not signed."),
+    "trust-list-bad-domain": N_("The list names something that is not a domain."),
+    "trust-list-publisher-unavailable": N_("The list's publisher could not be read."),
+    "trust-list-not-https": N_("A trust list's address starts with https://."),
+    "trust-list-own": N_("This is this node's own list."),
+    "trust-list-followed": N_("This list is already followed."),
+    "trust-list-not-followed": N_("This list is not followed."),
 }
 UNKNOWN = N_("This cannot be done.")
+# The domain-block CSV's refusals (schemas.domain_blocks.CsvError), formatted with `line`.
+CSV_ERRORS = {
+    "csv-too-large": N_("The file is larger than %(size)s KiB: split it into smaller files."),
+    "csv-empty": N_("The file is empty."),
+    "csv-unreadable": N_("Line %(line)s cannot be read as CSV."),
+    "csv-no-domain-column": N_(
+        "Line %(line)s: no #domain column (Mastodon's header starts with #domain)."
+    ),
+    "csv-too-many-rows": N_("The file has too many rows."),
+    "csv-no-domain": N_("Line %(line)s names no domain."),
+    "csv-unknown-severity": N_(
+        "Line %(line)s: unknown severity (Mastodon's are suspend, silence and noop)."
+    ),
+    "csv-not-utf8": N_("The file must be UTF-8 text."),
+}
 
 
 def message_of(error: ProcessingError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from server.processing.web_sessions import INVITATION_LIFETIME, invite
 from server.storage import accounts, outbox, remote_hosts
 from server.storage.attention import calls_due, new_participants, waiting_participants
 from server.web.forms import N_, ROLE_NAMES
+from server.web.neighbours import allowed
 from server.web.rendering import render
 from server.web.sessions import account_for_action, may, posted_form, redirect, signed_in
 
@@ -39,7 +41,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/deliveries/retry", retry_deliveries)
 
 
-async def attention(request: web.Request, can: dict[str, bool]) -> dict[str, object]:
+async def attention(request: web.Request, can: dict[str, Any]) -> dict[str, object]:
     """What needs the animateur: each part only for those whose role may act on it."""
     found: dict[str, object] = {
         "followers": [],
@@ -81,6 +83,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "reports": may(account, "GET", "/api/v1/moderation/reports"),
         "trust": may(account, "GET", "/api/v1/moderation/trust-lists"),
         "moderation": may(account, "GET", "/api/v1/moderation/domains"),
+        "followers": allowed(account),
     }
     base = request.app[URLS].base
     snippet = (

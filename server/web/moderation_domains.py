@@ -8,13 +8,14 @@ from typing import Any, cast
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from schemas.domain_blocks import CsvError
+from schemas.domain_blocks import MAX_BYTES, CsvError
 from server.appkeys import SERVICES
 from server.processing.domain_blocks import DomainAdmin
 from server.processing.domain_policy import InvalidPolicy
 from server.processing.place_profile import current_profile
 from server.storage import domain_policies, moderation_log
 from server.storage.domain_policies import SEVERITIES, Severity
+from server.web.errors import CSV_ERRORS, UNKNOWN
 from server.web.flashes import N_
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
@@ -30,6 +31,10 @@ SEVERITY_NAMES = {
     "suspend": N_("Suspend: nothing in or out, what we hold is deleted"),
     "limit": N_("Limit: kept, but shown only if we follow them"),
     "allow": N_("Allow: federated with in limited federation mode"),
+}
+SKIPPED = {
+    "not-a-domain": N_("Line %(line)s (%(domain)s): not a domain name, or this node's own."),
+    "noop": N_("Line %(line)s (%(domain)s): Mastodon's severity for no block, nothing to apply."),
 }
 SEVERITY_LABELS = {"suspend": N_("suspended"), "limit": N_("limited"), "allow": N_("allowed")}
 MAX_REASON = 1000
@@ -55,6 +60,7 @@ async def page(
     errors: dict[str, str] | None = None,
     status: int = 200,
     imported: Any = None,
+    file_error: dict[str, int] | None = None,
 ) -> web.Response:
     async with request.app[SERVICES].pool.acquire() as connection:
         rows = await domain_policies.policies(connection)
@@ -62,8 +68,11 @@ async def page(
         "policies": rows,
         "severity_names": SEVERITY_NAMES,
         "severity_labels": SEVERITY_LABELS,
+        "skipped_reasons": SKIPPED,
         "values": values or {"severity": "suspend"},
         "errors": errors or {},
+        "file_error": file_error or {},
+        "max_kib": MAX_BYTES // 1024,
         "imported": imported,
         "limited_federation": request.app[SERVICES].settings.limited_federation,
     }
@@ -123,17 +132,22 @@ async def import_domains(request: web.Request) -> web.Response:
     # A file input posts a FileField; the CSRF token is checked like any form's.
     await posted_form(request)
     text = ""
-    if isinstance(upload, FileField):
-        try:
-            text = upload.file.read().decode("utf-8")
-        except UnicodeDecodeError:
-            return await page(request, errors={"file": N_("The file must be UTF-8 text.")},
-                              status=422)  # fmt: skip
     try:
+        if isinstance(upload, FileField):
+            text = upload.file.read().decode("utf-8")
         result = await admin_of(request).import_csv(text, who=account.username)
+    except UnicodeDecodeError:
+        return await refused_file(request, CsvError("csv-not-utf8", "the file is not UTF-8"))
     except CsvError as error:
-        return await page(request, errors={"file": str(error)}, status=422)
+        return await refused_file(request, error)
     return await page(request, imported=result)
+
+
+async def refused_file(request: web.Request, error: CsvError) -> web.Response:
+    """The form again, the file's refusal in the page's language with its line."""
+    message = CSV_ERRORS.get(error.code, UNKNOWN)
+    where = {"line": error.line, "size": MAX_BYTES // 1024}  # `size`: csv-too-large's
+    return await page(request, errors={"file": message}, file_error=where, status=422)
 
 
 async def export_domains(request: web.Request) -> web.Response:

@@ -17,11 +17,12 @@ from server.processing.neighbours import (
     list_neighbours,
     unfollow_neighbour,
 )
+from server.storage.accounts import Account
 from server.storage.local_actors import PLACE
 from server.web.errors import message_of
 from server.web.forms import N_
 from server.web.rendering import render
-from server.web.sessions import account_for_action, posted_form, redirect
+from server.web.sessions import account_for_action, may, posted_form, redirect
 
 LIST = ("GET", "/api/v1/neighbours")
 FOLLOW = ("POST", "/api/v1/neighbours")
@@ -35,6 +36,13 @@ STATES = {
 }
 
 
+def allowed(account: Account) -> dict[str, bool]:
+    """Which of the neighbours' forms to show: each where the API route it stands for would
+    take this account's role (the dashboard's Accept and Refuse too)."""
+    actions = {"follow": FOLLOW, "unfollow": UNFOLLOW, "accept": ACCEPT, "refuse": REFUSE}
+    return {name: may(account, *action) for name, action in actions.items()}
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/manage/neighbours", neighbours_page)
     router.add_post("/manage/neighbours/follow", follow)
@@ -44,7 +52,11 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 async def page(
-    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: web.Request,
+    account: Account,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
 ) -> web.Response:
     services = request.app[SERVICES]
     found = await list_neighbours(services.pool, services.node)
@@ -61,6 +73,7 @@ async def page(
         "neighbours": found,
         "suggestions": suggested,
         "states": STATES,
+        "can": allowed(account),
         "values": values,
         "errors": errors,
     }
@@ -68,12 +81,12 @@ async def page(
 
 
 async def neighbours_page(request: web.Request) -> web.Response:
-    account_for_action(request, *LIST)
-    return await page(request, {}, {})
+    account = account_for_action(request, *LIST)
+    return await page(request, account, {}, {})
 
 
 async def follow(request: web.Request) -> web.StreamResponse:
-    account_for_action(request, *FOLLOW)
+    account = account_for_action(request, *FOLLOW)
     form = await posted_form(request)
     target = form.get("target", "").strip()
     services = request.app[SERVICES]
@@ -89,7 +102,7 @@ async def follow(request: web.Request) -> web.StreamResponse:
         )
     except NeighbourError as error:
         errors = {"target": message_of(error)}
-        return await page(request, {"target": target}, errors, status=422)
+        return await page(request, account, {"target": target}, errors, status=422)
     raise redirect(request, "/manage/neighbours", "follow-asked")
 
 

@@ -8,11 +8,10 @@ from pydantic import ValidationError
 
 from schemas.api_directory import PeopleQuery
 from server.appkeys import SERVICES, URLS
-from server.processing.directory import without_limited
-from server.storage import directory
+from server.processing.people_search import people_seen_by
 from server.storage.local_actors import PLACE, find_local_actor
 from server.web.rendering import render
-from server.web.viewer_blocks import blocked_by_viewer
+from server.web.sessions import current_session
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -28,12 +27,11 @@ async def people_page(request: web.Request) -> web.Response:
             request, "people.html", {"shown": raw, "people": [], "invalid": True}, status=422
         )
     services = request.app[SERVICES]
+    session = current_session(request)
+    viewer = session.account.username if session is not None else None
     async with services.pool.acquire() as connection:
-        found = await directory.shared_profiles(connection, query.skill, query.q, query.limit)
+        found = await people_seen_by(connection, query, services.domain_policies.limits_url, viewer)
         own = await find_local_actor(connection, PLACE)
-    found = without_limited(found, services.domain_policies.limits_url)
-    hidden = await blocked_by_viewer(request)
-    found = [shared for shared in found if shared.actor not in hidden]
     people = [
         {
             "actor": shared.actor or request.app[URLS].actor(shared.username or ""),

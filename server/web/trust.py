@@ -11,6 +11,7 @@ from server.appkeys import SERVICES
 from server.processing import trust_publishing, trust_subscriptions
 from server.routes.api_trust import BASE, published_list, subscription_list
 from server.storage import trust_subscriptions as subscriptions_storage
+from server.web.errors import ERRORS, UNKNOWN, message_of
 from server.web.flashes import FLASHES
 from server.web.forms import N_
 from server.web.rendering import render
@@ -72,6 +73,8 @@ async def page(
         "policies": POLICIES,
         "severities": SEVERITIES,
         "modes": MODES,
+        "error_messages": ERRORS,
+        "unknown_error": UNKNOWN,
         "values": values,
         "errors": errors,
     }
@@ -101,9 +104,8 @@ async def subscribe(request: web.Request) -> web.StreamResponse:
             account.username,
             services.settings.trust_lists_refresh_minutes * 60,
         )
-    except trust_subscriptions.TrustListError:
-        message = N_("This address gives no trust list whose signature we could check.")
-        return await page(request, values, {"url": message}, 422)
+    except trust_subscriptions.TrustListError as error:
+        return await page(request, values, {"url": message_of(error)}, 422)
     raise redirect(request, PAGE, "trust-subscribed")
 
 
