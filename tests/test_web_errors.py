@@ -5,41 +5,91 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from server.web.errors import ERRORS
+import server.processing
+from server.processing.errors import ProcessingError
+from server.web.errors import ERRORS, UNKNOWN
+from server.web.flashes import FLASHES
 from server.web.i18n import TRANSLATIONS
 from tests.network import LoopbackNetwork
 from tests.test_api_neighbours import call, log_in
 from tests.test_events_network import publish_event
 from tests.web_client import WebClient
 
-PROCESSING = Path(__file__).resolve().parent.parent / "server" / "processing"
-# Where each refusal's code is among its arguments.
-CODE_ARGUMENT = {"RsvpError": 0, "NeighbourError": 0, "AccountError": 1, "CallError": 1,
-                 "ProfileError": 1}  # fmt: skip
+SERVER = Path(__file__).resolve().parent.parent / "server"
+
+
+def refusal_classes() -> dict[str, int]:
+    """Every kind of refusal (ProcessingError and its subclasses, all of server.processing
+    imported), with where its `code` is among the arguments its constructor takes."""
+    for module in pkgutil.walk_packages(server.processing.__path__, "server.processing."):
+        importlib.import_module(module.name)
+    found: dict[str, int] = {}
+    kinds: list[type[ProcessingError]] = [ProcessingError]
+    while kinds:
+        kind = kinds.pop()
+        arguments = list(inspect.signature(kind.__init__).parameters)[1:]  # after self
+        found[kind.__name__] = arguments.index("code")
+        kinds.extend(kind.__subclasses__())
+    return found
+
+
+def calls_in(name: str) -> Iterator[tuple[Path, ast.Call]]:
+    """Every call of a function or class named `name` in the server's source."""
+    for path in SERVER.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
+                yield path, node
 
 
 def raised_codes() -> set[str]:
     codes = set()
-    for path in PROCESSING.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                where = CODE_ARGUMENT.get(node.func.id)
-                if where is not None and len(node.args) > where:
-                    code = node.args[where]
-                    assert isinstance(code, ast.Constant), (path, node.lineno)
-                    codes.add(code.value)
+    for kind, where in refusal_classes().items():
+        for path, made in calls_in(kind):
+            named = [k.value for k in made.keywords if k.arg == "code"]
+            code = made.args[where] if len(made.args) > where else named[0]
+            assert isinstance(code, ast.Constant), (path, made.lineno, "a code is a literal")
+            codes.add(code.value)
     return codes
 
 
+def untranslated(messages: Iterable[str]) -> list[str]:
+    french = TRANSLATIONS["fr"]
+    return [message for message in messages if french.gettext(message) == message]
+
+
 def test_every_refusal_of_processing_has_its_message_in_french_and_english() -> None:
+    assert {"RsvpError", "AccountError", "CallError"} <= set(refusal_classes())
     codes = raised_codes()
-    assert {"event-full", "not-pending", "no-answer", "name-taken"} <= codes
+    assert {"event-full", "not-pending", "no-answer", "name-taken", "no-such-member"} <= codes
     assert codes <= set(ERRORS), codes - set(ERRORS)
-    for code in codes:
-        french = TRANSLATIONS["fr"].gettext(ERRORS[code])
-        assert french != ERRORS[code], (code, "untranslated")
+    assert untranslated([*ERRORS.values(), UNKNOWN]) == []
+
+
+def flash_keys(node: ast.expr) -> set[str]:
+    """The keys a redirection's flash argument names whole: a literal, or either of `a if c
+    else b` (a key put together, `f"call-{status}"`, is not seen)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return flash_keys(node.body) | flash_keys(node.orelse)
+    return set()
+
+
+def test_every_flash_a_page_sets_is_declared_and_translated() -> None:
+    """A page names its message after a redirection by key: an undeclared key shows nothing."""
+    keys = set()
+    for _, made in calls_in("redirect"):
+        if len(made.args) > 2:
+            keys |= flash_keys(made.args[2])
+    assert {"event-cancelled", "trust-entry-removed", "participant-accepted"} <= keys
+    assert keys <= set(FLASHES) | set(ERRORS), keys - set(FLASHES) - set(ERRORS)
+    assert untranslated(FLASHES.values()) == []
 
 
 async def test_a_member_refused_by_a_full_event_reads_why_in_french_then_english(
