@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,10 @@ EVENT: dict[str, Any] = {
     "maximum_attendee_capacity": 5,
     "attachments": [{"name": "Programme", "url": "https://example.org/programme"}],
 }
+
+_SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+# For what looks at events not over yet (the dashboard): EVENT's date is fixed, so soon past.
+COMING = {"start_time": _SOON.isoformat(), "end_time": (_SOON + timedelta(hours=2)).isoformat()}
 
 
 async def remote_copy(node: NetworkNode, ap_id: str) -> dict[str, Any] | None:

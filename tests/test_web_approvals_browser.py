@@ -13,7 +13,7 @@ from tests.network import LoopbackNetwork, NetworkNode
 from tests.support import wait_until
 from tests.test_api_neighbours import call, log_in
 from tests.test_delivery_pauses_network import florac_paused
-from tests.test_events_network import answered, member, publish_event
+from tests.test_events_network import COMING, answered, member, publish_event
 from tests.test_federation_network import follow, follow_state, received
 from tests.test_web_browser import sign_in, url
 
@@ -94,7 +94,9 @@ async def test_participants_of_an_event_on_approval_are_accepted_refused_and_tol
     florac = await network.add("florac")
     await network.start_all()
     token = await log_in(mende)
-    event = await publish_event(mende, token, join_mode="restricted", maximum_attendee_capacity=1)
+    event = await publish_event(
+        mende, token, **COMING, join_mode="restricted", maximum_attendee_capacity=1
+    )
     florac_admin = await log_in(florac)
     joiners = {name: await member(florac, florac_admin, name) for name in ("ana", "bruno")}
     for member_token in joiners.values():

@@ -5,51 +5,104 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from server.web.errors import CSV_ERRORS, ERRORS
+import server.processing
+from schemas.domain_blocks import CsvError
+from server.processing.errors import ProcessingError
+from server.web.errors import CSV_ERRORS, ERRORS, UNKNOWN
+from server.web.flashes import FLASHES
 from server.web.i18n import TRANSLATIONS
 from tests.network import LoopbackNetwork
 from tests.test_api_neighbours import call, log_in
 from tests.test_events_network import publish_event
 from tests.web_client import WebClient
 
-PROCESSING = Path(__file__).resolve().parent.parent / "server" / "processing"
-# Where each refusal's code is among its arguments.
-CODE_ARGUMENT = {"RsvpError": 0, "NeighbourError": 0, "AccountError": 1, "CallError": 1,
-                 "ProfileError": 1, "TrustListError": 0, "CsvError": 0}  # fmt: skip
-DOMAIN_BLOCKS = PROCESSING.parent.parent / "schemas" / "domain_blocks.py"
+SERVER = Path(__file__).resolve().parent.parent / "server"
 
 
-def raised_codes(paths: list[Path]) -> set[str]:
-    codes = set()
-    for path in paths:
+def refusal_classes() -> dict[str, int]:
+    """Every kind of refusal (ProcessingError and its subclasses, all of server.processing
+    imported), with where its `code` is among the arguments its constructor takes."""
+    for module in pkgutil.walk_packages(server.processing.__path__, "server.processing."):
+        importlib.import_module(module.name)
+    found: dict[str, int] = {}
+    kinds: list[type[ProcessingError]] = [ProcessingError]
+    while kinds:
+        kind = kinds.pop()
+        arguments = list(inspect.signature(kind.__init__).parameters)[1:]  # after self
+        found[kind.__name__] = arguments.index("code")
+        kinds.extend(kind.__subclasses__())
+    return found
+
+
+def calls_in(name: str, paths: Iterable[Path] = ()) -> Iterator[tuple[Path, ast.Call]]:
+    """Every call of a function or class named `name` in `paths` (by default the server's
+    source)."""
+    for path in paths or SERVER.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                where = CODE_ARGUMENT.get(node.func.id)
-                if where is not None and len(node.args) > where:
-                    code = node.args[where]
-                    assert isinstance(code, ast.Constant), (path, node.lineno)
-                    codes.add(code.value)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
+                yield path, node
+
+
+def raised_codes(kinds: dict[str, int], paths: Iterable[Path] = ()) -> set[str]:
+    """The codes the calls of `kinds` (a class name, where its code is among the arguments)
+    give in `paths`."""
+    codes = set()
+    for kind, where in kinds.items():
+        for path, made in calls_in(kind, paths):
+            named = [k.value for k in made.keywords if k.arg == "code"]
+            code = made.args[where] if len(made.args) > where else named[0]
+            assert isinstance(code, ast.Constant), (path, made.lineno, "a code is a literal")
+            codes.add(code.value)
     return codes
 
 
+def untranslated(messages: Iterable[str]) -> list[str]:
+    french = TRANSLATIONS["fr"]
+    return [message for message in messages if french.gettext(message) == message]
+
+
 def test_every_refusal_of_processing_has_its_message_in_french_and_english() -> None:
-    codes = raised_codes(list(PROCESSING.rglob("*.py")))
-    assert {"event-full", "not-pending", "no-answer", "name-taken"} <= codes
+    assert {"RsvpError", "AccountError", "CallError"} <= set(refusal_classes())
+    codes = raised_codes(refusal_classes())
+    assert {"event-full", "not-pending", "no-answer", "name-taken", "no-such-member"} <= codes
     assert codes <= set(ERRORS), codes - set(ERRORS)
-    for code in codes:
-        french = TRANSLATIONS["fr"].gettext(ERRORS[code])
-        assert french != ERRORS[code], (code, "untranslated")
+    assert untranslated([*ERRORS.values(), UNKNOWN]) == []
+
+
+def flash_keys(node: ast.expr) -> set[str]:
+    """The keys a redirection's flash argument names whole: a literal, or either of `a if c
+    else b` (a key put together, `f"call-{status}"`, is not seen)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return flash_keys(node.body) | flash_keys(node.orelse)
+    return set()
+
+
+def test_every_flash_a_page_sets_is_declared_and_translated() -> None:
+    """A page names its message after a redirection by key: an undeclared key shows nothing."""
+    keys = set()
+    for _, made in calls_in("redirect"):
+        if len(made.args) > 2:
+            keys |= flash_keys(made.args[2])
+    assert {"event-cancelled", "trust-entry-removed", "participant-accepted"} <= keys
+    assert keys <= set(FLASHES) | set(ERRORS), keys - set(FLASHES) - set(ERRORS)
+    assert untranslated(FLASHES.values()) == []
 
 
 def test_every_refusal_of_the_domain_block_csv_has_its_message_in_french_and_english() -> None:
-    codes = raised_codes([DOMAIN_BLOCKS]) | {"csv-not-utf8"}  # the page's own, on decoding
+    where = list(inspect.signature(CsvError.__init__).parameters)[1:].index("code")
+    source = [SERVER.parent / "schemas" / "domain_blocks.py"]
+    codes = raised_codes({"CsvError": where}, source) | {"csv-not-utf8"}  # the page's, on decoding
     assert {"csv-too-large", "csv-unknown-severity"} <= codes
     assert codes == set(CSV_ERRORS), codes ^ set(CSV_ERRORS)
-    for code in codes:
-        french = TRANSLATIONS["fr"].gettext(CSV_ERRORS[code])
-        assert french != CSV_ERRORS[code], (code, "untranslated")
+    assert untranslated(CSV_ERRORS.values()) == []
 
 
 async def test_a_member_refused_by_a_full_event_reads_why_in_french_then_english(

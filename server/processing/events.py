@@ -4,7 +4,6 @@ other servers publish (imported liberally, changed or removed only by their own 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,10 +21,12 @@ from server.database import DbConnection
 from server.documents.events import PUBLIC, embedded_event, tombstone
 from server.processing import live_feed, objects, senders
 from server.processing.context import NodeContext
+from server.processing.event_audience import announce, remote_participants
 from server.processing.objects import Imported, NothingImported, Removed, Shown
 from server.processing.publish import publish
+from server.processing.rsvp.approval import settle_waiting
 from server.processing.sanitise import clean_html, html_text, plain_text, typed_text
-from server.storage import events, participants
+from server.storage import events
 from server.storage.events import EventFields, StoredEvent
 from server.storage.inbox import ReceivedActivity
 from server.storage.local_actors import PLACE
@@ -125,37 +126,6 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-async def remote_participants(connection: DbConnection, urls: NodeUrls, event_id: int) -> list[str]:
-    """Remote participants hear of changes even when their server does not follow us."""
-    return [
-        uri
-        for uri in await participants.accepted_participants(connection, event_id)
-        if not urls.is_local(uri)
-    ]
-
-
-async def announce(
-    connection: DbConnection,
-    urls: NodeUrls,
-    verb: str,
-    event: StoredEvent,
-    payload: Any,
-    *,
-    seats_only: bool = False,
-    after: Mapping[str, int] | None = None,
-) -> None:
-    await publish(
-        connection,
-        urls,
-        PLACE,
-        {"type": verb, "to": [PUBLIC], "cc": [urls.followers(PLACE)], "object": payload},
-        to_followers=True,
-        recipients=await remote_participants(connection, urls, event.id),
-        seats_only=seats_only,
-        after=after,
-    )
-
-
 async def create_event(pool: asyncpg.Pool, urls: NodeUrls, fields: EventFields) -> StoredEvent:
     token = secrets.token_urlsafe(12)
     async with pool.acquire() as connection, connection.transaction():
@@ -171,17 +141,28 @@ async def create_event(pool: asyncpg.Pool, urls: NodeUrls, fields: EventFields) 
 async def edit_event(
     pool: asyncpg.Pool, urls: NodeUrls, event_id: int, fields: EventFields
 ) -> StoredEvent:
+    """Change one of our events; Joins waiting for approval are answered when the change ends
+    the wait (cancelled, or no longer on approval), before the Update goes."""
     async with pool.acquire() as connection, connection.transaction():
-        event = await events.update_local(connection, event_id, fields)
+        changed = await events.update_local(connection, event_id, fields)
+        settled = await settle_waiting(connection, urls, changed)
+        event = settled.event
         await announce(
-            connection, urls, "Update", event, embedded_event(event, urls.followers(PLACE))
+            connection,
+            urls,
+            "Update",
+            event,
+            embedded_event(event, urls.followers(PLACE)),
+            after=settled.accepts,
         )
     return event
 
 
 async def delete_event(pool: asyncpg.Pool, urls: NodeUrls, event: StoredEvent) -> None:
     async with pool.acquire() as connection, connection.transaction():
-        # Participants are read before the row (and its participants) go.
+        # Joins that wait are refused, and participants read, before the row (and its
+        # participants) go.
+        await settle_waiting(connection, urls, event, deleted=True)
         recipients = await remote_participants(connection, urls, event.id)
         deleted = await events.delete_local(connection, event.id)
         await publish(

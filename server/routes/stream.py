@@ -13,18 +13,15 @@ from pydantic import ValidationError
 
 from schemas.api_stream import StreamFilter
 from server.appkeys import LIVE, SERVICES
-from server.database import DbConnection
 from server.live import Subscriber
 from server.routes.api_support import ApiFailure
 from server.storage import stream
-from server.storage.place_profile import load_profile
+from server.storage.place_profile import place_zone
 from server.storage.stream import StreamEvent
 from server.stream_filters import matches
 from server.web import i18n
 
 HEARTBEAT_SECONDS = 15.0
-# A place that has not set its zone yet: the project's places are in France first.
-DEFAULT_ZONE = "Europe/Paris"
 
 
 @dataclass(frozen=True)
@@ -57,12 +54,6 @@ def moment(value: object) -> datetime | None:
     except ValueError:
         return None
     return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
-
-
-async def place_zone(connection: DbConnection) -> str:
-    profile = await load_profile(connection)
-    zone = (profile or {}).get("timezone")
-    return zone if isinstance(zone, str) and zone else DEFAULT_ZONE
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -65,12 +65,14 @@ class WaitingParticipant:
 async def waiting_participants(
     connection: DbConnection, limit: int = 20
 ) -> list[WaitingParticipant]:
-    """Joins of our events that wait for an animateur's answer (join mode 'restricted')."""
+    """Joins of our events that wait for an animateur's answer (join mode 'restricted'), in
+    events not over yet: a cancelled or deleted event answered its waiting Joins, and one that
+    is over is past asking for a seat."""
     rows = await connection.fetch(
         """
         SELECT e.id AS event_id, e.name AS event_name, p.participant, p.created_at AS since
         FROM event_participants p JOIN events e ON e.id = p.event_id
-        WHERE e.local AND p.state = 'pending'
+        WHERE e.local AND p.state = 'pending' AND e.status <> 'CANCELLED' AND e.ends_at > now()
         ORDER BY p.created_at LIMIT $1
         """,
         limit,

@@ -91,23 +91,40 @@ class PendingJoin:
     created_at: datetime
 
 
+PENDING_COLUMNS = "participant, join_activity_id, join_embedded, created_at"
+
+
+def pending_from_row(row: Any) -> PendingJoin:
+    embedded = row["join_embedded"]
+    return PendingJoin(
+        participant=row["participant"],
+        join_activity_id=row["join_activity_id"],
+        join_embedded=None if embedded is None else json.loads(embedded),
+        created_at=row["created_at"],
+    )
+
+
 async def pending_joins(connection: DbConnection, event_id: int) -> list[PendingJoin]:
+    """The Joins of one of our events that wait for an answer, in the order they came."""
     rows = await connection.fetch(
-        "SELECT participant, join_activity_id, join_embedded, created_at FROM event_participants "
+        f"SELECT {PENDING_COLUMNS} FROM event_participants "
         "WHERE event_id = $1 AND state = 'pending' ORDER BY created_at, participant",
         event_id,
     )
-    return [
-        PendingJoin(
-            participant=row["participant"],
-            join_activity_id=row["join_activity_id"],
-            join_embedded=None
-            if row["join_embedded"] is None
-            else json.loads(row["join_embedded"]),
-            created_at=row["created_at"],
-        )
-        for row in rows
-    ]
+    return [pending_from_row(row) for row in rows]
+
+
+async def find_pending(
+    connection: DbConnection, event_id: int, participant: str
+) -> PendingJoin | None:
+    """`participant`'s Join of one of our events, if it waits for an answer."""
+    row = await connection.fetchrow(
+        f"SELECT {PENDING_COLUMNS} FROM event_participants "
+        "WHERE event_id = $1 AND participant = $2 AND state = 'pending'",
+        event_id,
+        participant,
+    )
+    return None if row is None else pending_from_row(row)
 
 
 async def answer_pending(

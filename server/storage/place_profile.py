@@ -8,6 +8,9 @@ from typing import Any
 
 from server.database import DbConnection
 
+# A place that has not set its zone yet: the project's places are in France first.
+DEFAULT_ZONE = "Europe/Paris"
+
 
 async def load_profile(
     connection: DbConnection, *, for_update: bool = False
@@ -18,6 +21,13 @@ async def load_profile(
         return None
     loaded: dict[str, Any] = json.loads(raw)
     return loaded
+
+
+async def place_zone(connection: DbConnection) -> str:
+    """The place's time zone (an IANA name, checked when the profile was saved): the clock of
+    what names none, such as a call's deadline, and the zone a new event's form starts with."""
+    zone: str | None = await connection.fetchval("SELECT profile ->> 'timezone' FROM place_profile")
+    return zone or DEFAULT_ZONE
 
 
 async def save_profile(

@@ -15,8 +15,8 @@ from server.appkeys import SERVICES
 from server.processing.open_calls import CallError, change_call, close_call, create_call
 from server.storage import open_calls
 from server.storage.open_calls import StoredCall
+from server.storage.place_profile import place_zone
 from server.web import i18n
-from server.web.events import place_zone
 from server.web.forms import N_
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
@@ -111,7 +111,7 @@ async def calls_page(request: web.Request) -> web.Response:
     account_for_action(request, *CREATE)
     async with request.app[SERVICES].pool.acquire() as connection:
         ours = [call for call in await open_calls.list_calls(connection) if call.local]
-    values = {"calls": ours, "timezone": await place_zone(request)}
+        values = {"calls": ours, "timezone": await place_zone(connection)}
     return render(request, "manage_calls.html", values)
 
 
@@ -123,31 +123,36 @@ async def new_call_page(request: web.Request) -> web.Response:
 async def publish_call(request: web.Request) -> web.StreamResponse:
     account_for_action(request, *CREATE)
     form = await posted_form(request)
-    try:
-        body = CallIn.model_validate(raw_input(form, await place_zone(request)))
-    except ValidationError as error:
-        return form_page(request, None, form, problems(error), status=422)
     services = request.app[SERVICES]
-    async with services.pool.acquire() as connection, connection.transaction():
-        await create_call(connection, services.urls, body)
+    async with services.pool.acquire() as connection:
+        try:
+            body = CallIn.model_validate(raw_input(form, await place_zone(connection)))
+        except ValidationError as error:
+            return form_page(request, None, form, problems(error), status=422)
+        async with connection.transaction():
+            await create_call(connection, services.urls, body)
     raise redirect(request, "/manage/calls", "call-published")
 
 
 async def edit_call_page(request: web.Request) -> web.Response:
     account_for_action(request, *EDIT)
     call = await our_call(request)
-    return form_page(request, call, form_values(call, await place_zone(request)), {})
+    async with request.app[SERVICES].pool.acquire() as connection:
+        zone = await place_zone(connection)
+    return form_page(request, call, form_values(call, zone), {})
 
 
 async def edit_call(request: web.Request) -> web.StreamResponse:
     account_for_action(request, *EDIT)
     call = await our_call(request)
     form = await posted_form(request)
+    services = request.app[SERVICES]
+    async with services.pool.acquire() as connection:
+        zone = await place_zone(connection)
     try:
-        patch = CallPatch.model_validate(raw_input(form, await place_zone(request)))
+        patch = CallPatch.model_validate(raw_input(form, zone))
     except ValidationError as error:
         return form_page(request, call, form, problems(error), status=422)
-    services = request.app[SERVICES]
     try:
         async with services.pool.acquire() as connection, connection.transaction():
             await change_call(connection, services.urls, call.token or "", patch)

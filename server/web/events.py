@@ -18,7 +18,7 @@ from server.processing.rsvp import RsvpError, answer_participant
 from server.storage import events, participants, remote_actors
 from server.storage.events import StoredEvent
 from server.storage.participants import Taking
-from server.storage.place_profile import load_profile
+from server.storage.place_profile import place_zone
 from server.urls import NodeUrls
 from server.web import i18n
 from server.web.forms import N_
@@ -178,13 +178,6 @@ def place_field(where: tuple[int | str, ...]) -> str:
     return "place_address" if "address" in where else "place_latitude"
 
 
-async def place_zone(request: web.Request) -> str:
-    async with request.app[SERVICES].pool.acquire() as connection:
-        profile = await load_profile(connection)
-    zone = (profile or {}).get("timezone")
-    return zone if isinstance(zone, str) and zone else "Europe/Paris"
-
-
 async def our_event(request: web.Request) -> StoredEvent:
     async with request.app[SERVICES].pool.acquire() as connection:
         found = await events.find_by_id(connection, int(request.match_info["id"]))
@@ -221,7 +214,8 @@ def form_page(
 
 async def new_event_page(request: web.Request) -> web.Response:
     account_for_action(request, *CREATE)
-    values = {"timezone": await place_zone(request), "join_mode": "free"}
+    async with request.app[SERVICES].pool.acquire() as connection:
+        values = {"timezone": await place_zone(connection), "join_mode": "free"}
     return form_page(request, None, values, {})
 
 

@@ -51,4 +51,11 @@ FLASHES = {
     "unblocked": N_("Unblocked."),
     "domain-policy-set": N_("The decision is applied and written to the moderation log."),
     "domain-policy-removed": N_("The decision is removed; what a suspension deleted stays gone."),
+    "trust-subscribed": N_("The list is followed; what it says is applied or proposed."),
+    "trust-unsubscribed": N_("The list is no longer followed; what came only from it is lifted."),
+    "trust-accepted": N_("The change is applied."),
+    "trust-refused": N_("The change is refused; it will not be proposed again."),
+    "trust-published": N_("The list's settings are saved; subscribers receive the change."),
+    "trust-entry-saved": N_("The list is changed; subscribers receive the change."),
+    "trust-entry-removed": N_("The domain is removed from the list."),
 }

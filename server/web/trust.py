@@ -12,7 +12,6 @@ from server.processing import trust_publishing, trust_subscriptions
 from server.routes.api_trust import BASE, published_list, subscription_list
 from server.storage import trust_subscriptions as subscriptions_storage
 from server.web.errors import ERRORS, UNKNOWN, message_of
-from server.web.flashes import FLASHES
 from server.web.forms import N_
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
@@ -34,19 +33,6 @@ POLICIES = {
 }
 SEVERITIES = {"allow": N_("allowed"), "suspend": N_("suspended"), "limit": N_("limited")}
 MODES = {"auto": N_("apply automatically"), "review": N_("propose changes for review")}
-FLASHES.update(
-    {
-        "trust-subscribed": N_("The list is followed; what it says is applied or proposed."),
-        "trust-unsubscribed": N_(
-            "The list is no longer followed; what came only from it is lifted."
-        ),
-        "trust-accepted": N_("The change is applied."),
-        "trust-refused": N_("The change is refused; it will not be proposed again."),
-        "trust-published": N_("The list's settings are saved; subscribers receive the change."),
-        "trust-entry-saved": N_("The list is changed; subscribers receive the change."),
-        "trust-entry-removed": N_("The domain is removed from the list."),
-    }
-)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

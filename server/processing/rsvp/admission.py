@@ -15,7 +15,7 @@ import structlog
 from server.database import DbConnection
 from server.documents.events import embedded_event
 from server.processing.answer_repeats import ANSWER_REPEATS_EVERY
-from server.processing.events import announce
+from server.processing.event_audience import announce
 from server.processing.rsvp.answers import answer_join, embedded_join
 from server.processing.rsvp.refusals import RsvpError, needs_approval, refusal
 from server.storage import events, participants
