@@ -383,7 +383,9 @@ async def serve_node(options: NodeOptions, channel: Connection) -> None:
     from server.config import load_settings
     from server.runner import app_runner, bind_listening_socket
 
-    rates = crypto_rates(options.crypto_seconds)
+    # Zero: no measurement, for a benchmark of the node's own memory (a throwaway key and the
+    # measuring code would be counted in it).
+    rates = crypto_rates(options.crypto_seconds) if options.crypto_seconds > 0 else {}
     settings = load_settings(Path(options.data_dir), **options.settings)
     # Like `maillage serve`: a socket bound with a backlog of 1024, then the application.
     listening = bind_listening_socket("127.0.0.1", options.port)

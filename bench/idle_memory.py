@@ -188,7 +188,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
                         "database_url": database.dsn,
                         "development": True,
                     },
-                    crypto_seconds=0.1,
+                    crypto_seconds=0,
                     log_path=str(folder / "node.log"),
                     log_level="warning",
                     profile_path=None,

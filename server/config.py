@@ -3,21 +3,23 @@
 Precedence, highest first: environment variables (`MAILLAGE_*`, and `DATABASE_URL`), then the TOML
 file in the data directory, then the defaults below. The data directory itself comes only from
 `MAILLAGE_DATA_DIR` (or the CLI's `--data-dir`), since it says where the file is.
+
+The sources are read here (`tomllib`, `os.environ`) and validated by pydantic, rather than by
+pydantic-settings: its import alone (dotenv, argparse, its cloud-secret providers) cost the node
+about 1.5 MB of its 80 MB idle budget (issue 15), for what these few lines do. Values are read as
+pydantic-settings read them: names in any case, structured values (`dev_hosts`) as JSON.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from federation.hosts import parse_domain_setting
 
@@ -29,14 +31,13 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names it and says why."""
 
 
-class Settings(BaseSettings):
+ENV_PREFIX = "MAILLAGE_"
+
+
+class Settings(BaseModel):
     """Every setting of a node. The README's configuration reference mirrors this class."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="MAILLAGE_",
-        extra="forbid",
-        validate_default=True,
-    )
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     data_dir: Path = Field(
         default=Path(DEFAULT_DATA_DIR),
@@ -231,20 +232,37 @@ class Settings(BaseSettings):
             raise ConfigError("the node has no domain yet: run `maillage init` first")
         return f"{self.public_scheme}://{self.domain}"
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = settings_cls.model_config.get("toml_file")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+
+def environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment gives: `MAILLAGE_<NAME>` for each field, in any case, and
+    `DATABASE_URL`; a dict or list field's value is JSON."""
+    by_name = {key.upper(): value for key, value in environ.items()}
+    found: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        variable = "DATABASE_URL" if name == "database_url" else ENV_PREFIX + name.upper()
+        value = by_name.get(variable)
+        if value is None:
+            continue
+        if field.annotation is not None and getattr(field.annotation, "__origin__", None) in (
+            dict,
+            list,
+        ):
+            try:
+                found[name] = json.loads(value)
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"{name} ({variable}): not JSON: {error}") from None
+        else:
+            found[name] = value
+    return found
+
+
+def file_values(toml_file: Path) -> dict[str, Any]:
+    """The settings `maillage.toml` gives; none when there is no such file."""
+    try:
+        with toml_file.open("rb") as source:
+            return tomllib.load(source)
+    except FileNotFoundError:
+        return {}
 
 
 def resolve_data_dir(explicit: Path | None = None) -> Path:
@@ -261,18 +279,15 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     """
     folder = resolve_data_dir(data_dir).absolute()
     toml_file = folder / CONFIG_FILE_NAME
-    bound = type(
-        "Settings",
-        (Settings,),
-        {"model_config": {**Settings.model_config, "toml_file": toml_file}},
-    )
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        settings: Settings = bound(data_dir=folder, **given)
-    except ValidationError as error:
-        raise ConfigError(describe_validation_error(error, toml_file)) from None
+        values = {**file_values(toml_file), **environment_values(os.environ)}
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read {toml_file}: {error}") from None
+    try:
+        settings = Settings.model_validate({**values, **given, "data_dir": folder})
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, toml_file)) from None
     if settings.db_pool_min > settings.db_pool_max:
         raise ConfigError(
             f"db_pool_min ({settings.db_pool_min}) is larger than db_pool_max "

@@ -74,3 +74,33 @@ def test_pool_bounds_must_be_ordered(node_dir: Path, monkeypatch: pytest.MonkeyP
 def test_development_serves_plain_http(node_dir: Path) -> None:
     write_config(node_dir, 'domain = "localhost:8080"\ndevelopment = true\n')
     assert load_settings(node_dir).public_url == "http://localhost:8080"
+
+
+def test_structured_values_come_from_the_environment_as_json_in_any_case(
+    node_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(node_dir, 'domain = "mende.example.org"\n[dev_hosts]\n"a.test" = "127.0.0.2"\n')
+    assert load_settings(node_dir).dev_hosts == {"a.test": "127.0.0.2"}
+    monkeypatch.setenv("maillage_dev_hosts", '{"b.test": "127.0.0.1"}')
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/maillage")
+    settings = load_settings(node_dir)
+    assert settings.dev_hosts == {"b.test": "127.0.0.1"}
+    assert settings.database_url == "postgresql://u@db/maillage"
+
+
+def test_an_environment_value_that_is_not_json_is_named(
+    node_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILLAGE_DEV_HOSTS", "b.test=127.0.0.1")
+    with pytest.raises(ConfigError, match=r"dev_hosts \(MAILLAGE_DEV_HOSTS\): not JSON"):
+        load_settings(node_dir)
+
+
+def test_an_unknown_setting_in_the_file_is_refused_and_unknown_variables_ignored(
+    node_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILLAGE_PASSWORD", "x" * 12)  # the member CLI's, not a node setting
+    assert load_settings(node_dir).port == 8080
+    write_config(node_dir, "prot = 9000\n")
+    with pytest.raises(ConfigError, match=r"prot \(MAILLAGE_PROT\)"):
+        load_settings(node_dir)

@@ -29,6 +29,7 @@ LAZY = {
     "nh3": "the first HTML cleaned",
     "rich": "never, by the node",
     "greenlet": "never, by the node",
+    "pydantic_settings": "never: server/config.py reads the settings itself",
 }
 
 NODE = """
