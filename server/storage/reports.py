@@ -77,20 +77,28 @@ async def list_reports(
 ) -> list[Report]:
     """Newest first: the `limit` reports older than `before`, or the `limit` just newer than
     `after` (a page back), or the newest."""
-    rows = await connection.fetch(
-        f"""
-        SELECT * FROM (
+    if after is not None:
+        rows = await connection.fetch(
+            f"""
+            SELECT {COLUMNS} FROM reports WHERE ($1::text IS NULL OR state = $1) AND id > $3
+            ORDER BY id LIMIT $2
+            """,
+            state,
+            limit,
+            after,
+        )
+        rows = rows[::-1]
+    else:
+        rows = await connection.fetch(
+            f"""
             SELECT {COLUMNS} FROM reports
-            WHERE ($1::text IS NULL OR state = $1)
-              AND ($3::bigint IS NULL OR id < $3) AND ($4::bigint IS NULL OR id > $4)
-            ORDER BY CASE WHEN $4::bigint IS NULL THEN -id ELSE id END LIMIT $2
-        ) page ORDER BY id DESC
-        """,
-        state,
-        limit,
-        before,
-        after,
-    )
+            WHERE ($1::text IS NULL OR state = $1) AND ($3::bigint IS NULL OR id < $3)
+            ORDER BY id DESC LIMIT $2
+            """,
+            state,
+            limit,
+            before,
+        )
     return [Report(**dict(row)) for row in rows]
 
 
