@@ -4,7 +4,8 @@ on an animateur's approval.
 - `refusals`: why a participant cannot be admitted, and RsvpError;
 - `answers`: our Accept or Reject of a Join;
 - `admission`: the organiser's side of a Join, one at a time per event, and the seats left;
-- `approval`: an animateur answers the Joins that wait;
+- `approval`: an animateur answers the Joins that wait, and a change of their event that ends
+  the wait (cancelled, deleted, no longer on approval) answers them all;
 - `incoming`: Join, Leave and Undo received for our events;
 - `joining`: our members join and leave events anywhere, and receive the organisers' answers.
 """
