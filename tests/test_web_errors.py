@@ -144,3 +144,27 @@ async def test_a_member_refused_by_a_full_event_reads_why_in_french_then_english
         mende, "POST", "/api/v1/events/rsvp", token=lea_token, body={"event": event["ap_id"]}
     )
     assert (status, body["state"]) == (202, "rejected")
+
+
+async def test_a_field_error_is_said_in_the_page_language(network: LoopbackNetwork) -> None:
+    """The form macros are imported with the page's context: without it their `_` is Jinja's
+    untranslated default, and every field error read in English on a French page."""
+    mende = await network.add("mende")
+    await network.start_all()
+    for language, wrong, short in (
+        ("fr", "Ce n'est pas votre mot de passe actuel.", "Au moins 10 caractères."),
+        ("en", "This is not your current password.", "At least 10 characters."),
+    ):
+        async with WebClient(mende, headers={"Accept-Language": language}) as camille:
+            await camille.sign_in()
+            await camille.get("/account")
+            status, _, body = await camille.post(
+                "/account/password", {"current": "y" * 12, "new": "z" * 12}
+            )
+            assert status == 422
+            assert wrong in html.unescape(body)
+            status, _, body = await camille.post(
+                "/account/password", {"current": "x" * 12, "new": "short"}
+            )
+            assert status == 422
+            assert short in html.unescape(body)
