@@ -88,7 +88,9 @@ async def test_a_delivery_the_domain_policy_refuses_says_so(network: LoopbackNet
         return None if row is None or row["state"] != "failed" else str(row["last_error"])
 
     reason = await wait_until(failed, what="the refused delivery given up")
-    assert reason.startswith("refused by a domain policy"), reason
+    # Given up by the worker as it claims it, or by the policies' reload as the node starts
+    # (whichever comes first): either way in the policy's words, not the address guard's.
+    assert reason.startswith(("refused by a domain policy", "limited federation")), reason
 
 
 @pytest.fixture
