@@ -17,6 +17,7 @@ from server.storage import domain_policies, moderation_log
 from server.storage.domain_policies import SEVERITIES, Severity
 from server.web.errors import CSV_ERRORS, UNKNOWN
 from server.web.flashes import N_
+from server.web.moderation_actions import ACTION_NAMES
 from server.web.rendering import render
 from server.web.sessions import account_for_action, posted_form, redirect
 
@@ -167,5 +168,5 @@ async def log_page(request: web.Request) -> web.Response:
         entries = await moderation_log.entries(connection, limit=100, before_id=before_id)
         zone = (await current_profile(connection)).timezone
     older = entries[-1].id if len(entries) == 100 else None
-    shown = {"entries": entries, "older": older, "zone": zone}
+    shown = {"entries": entries, "older": older, "zone": zone, "action_names": ACTION_NAMES}
     return render(request, "moderation_log.html", shown)
