@@ -26,6 +26,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from schemas.jsontext import text_problem
 from server.ratelimit import is_inbox_post
 from server.routes.negotiation import wants_activitypub
+from server.web import rendering
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -104,7 +105,15 @@ def too_large_message(request: web.Request) -> str:
 
 
 def too_large(request: web.Request) -> web.Response:
-    return refuse(request, 413, too_large_message(request), headers={"Connection": "close"})
+    if is_api(request) or is_inbox_post(request) or wants_activitypub(request):
+        return refuse(request, 413, too_large_message(request), headers={"Connection": "close"})
+    # A person's form or file, over the cap: a page that says so in their language (the body is
+    # not read, so nothing else of the request is known).
+    response = rendering.render(
+        request, "too_large.html", {"size": request.client_max_size // 1024}, status=413
+    )
+    response.headers["Connection"] = "close"
+    return response
 
 
 def is_api(request: web.Request) -> bool:
