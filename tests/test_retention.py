@@ -1,5 +1,6 @@
-"""History pruning: processed inbox activities, finished deliveries and stream items older than
-`history_days` go; what is still to do stays whatever its age, and so does the outbox."""
+"""History pruning: processed inbox activities, finished deliveries, stream items and answers to
+repeated requests older than `history_days` go; what is still to do stays whatever its age, and so
+does the outbox."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ async def received(connection: asyncpg.Connection, name: str, state: str, age: t
     )
 
 
-async def delivered(connection: asyncpg.Connection, name: str, state: str, age: timedelta) -> None:
-    outbox_id = await outbox.store_published(
+async def delivered(connection: asyncpg.Connection, name: str, state: str, age: timedelta) -> int:
+    outbox_id: int = await outbox.store_published(
         connection, f"{OUR}/activities/{name}", "place", "Create", True, {"id": name}
     )
     await outbox.add_deliveries(connection, outbox_id, {"https://florac.test/inbox": "florac.test"})
@@ -49,6 +50,20 @@ async def delivered(connection: asyncpg.Connection, name: str, state: str, age: 
         "WHERE outbox_id = $1",
         outbox_id,
         state,
+        age,
+    )
+    return outbox_id
+
+
+async def answered(
+    connection: asyncpg.Connection, name: str, outbox_id: int, age: timedelta
+) -> None:
+    """The answer to a blocked actor's request, sent as that delivery (answer_repeats)."""
+    await connection.execute(
+        "INSERT INTO answered_requests (recipient, asked, answer, outbox_id, answered_at) "
+        "VALUES ('https://florac.test/actors/eve', $1, 'Reject', $2, now() - $3::interval)",
+        name,
+        outbox_id,
         age,
     )
 
@@ -70,7 +85,9 @@ async def history(connection: asyncpg.Connection) -> dict[str, set[str]]:
     )
     stream_rows = await connection.fetch("SELECT data->>'id' AS name FROM stream_events")
     outbox_rows = await connection.fetch("SELECT payload->>'id' AS name FROM outbox_activities")
+    answer_rows = await connection.fetch("SELECT asked FROM answered_requests")
     return {
+        "answered": {row["asked"] for row in answer_rows},
         "inbox": {row["activity_id"] for row in inbox_rows},
         "deliveries": {row["name"] for row in delivery_rows},
         "stream": {row["name"] for row in stream_rows},
@@ -85,13 +102,16 @@ async def a_node_that_ran_for_a_while(connection: asyncpg.Connection) -> None:
     for state in STATES:
         for age in (OLD, RECENT):
             await received(connection, named(state, age), state, age)
-            await delivered(connection, named(state, age), state, age)
+            outbox_id = await delivered(connection, named(state, age), state, age)
+            await answered(connection, named(state, age), outbox_id, age)
     for index in range(5):
         await shown(connection, f"old {index}", OLD)
     await shown(connection, "recent", RECENT)
 
 
 KEPT: dict[str, set[str]] = {
+    # Past the window of repeats an answer is forgotten, unless it still waits for delivery.
+    "answered": {"done 10 days", "failed 10 days", "pending 40 days", "pending 10 days"},
     "inbox": {"done 10 days", "failed 10 days", "pending 40 days", "pending 10 days"},
     "deliveries": {"done 10 days", "failed 10 days", "pending 40 days", "pending 10 days"},
     "stream": {"recent"},
@@ -107,6 +127,7 @@ async def test_what_is_older_than_the_history_goes_and_what_is_to_do_stays(
     # Batches of two: the five old stream items take three rounds.
     pruned = await prune_history(pool, KEEP, limit=2)
     assert (pruned.inbox_activities, pruned.deliveries, pruned.stream_items) == (2, 2, 5)
+    assert pruned.answered_requests == 2
     assert await history(connection) == KEPT
     again = await prune_history(pool, KEEP, limit=2)
     assert again.total == 0

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from server.storage import idempotency, inbox, outbox, stream
+from server.storage import answered_requests, idempotency, inbox, outbox, stream
 
 # Rows deleted per statement: short transactions, so that a first prune of a large backlog does
 # not hold locks (or a long WAL burst) on a small server.
@@ -27,18 +27,25 @@ class Pruned:
     deliveries: int = 0
     stream_items: int = 0
     idempotency_keys: int = 0
+    answered_requests: int = 0
+
+    def counts(self) -> tuple[int, ...]:
+        return (
+            self.inbox_activities,
+            self.deliveries,
+            self.stream_items,
+            self.idempotency_keys,
+            self.answered_requests,
+        )
 
     def __add__(self, other: Pruned) -> Pruned:
         return Pruned(
-            self.inbox_activities + other.inbox_activities,
-            self.deliveries + other.deliveries,
-            self.stream_items + other.stream_items,
-            self.idempotency_keys + other.idempotency_keys,
+            *(mine + theirs for mine, theirs in zip(self.counts(), other.counts(), strict=True))
         )
 
     @property
     def total(self) -> int:
-        return self.inbox_activities + self.deliveries + self.stream_items + self.idempotency_keys
+        return sum(self.counts())
 
 
 async def prune_batch(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BATCH) -> Pruned:
@@ -54,6 +61,7 @@ async def prune_batch(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_BA
             await idempotency.prune(
                 connection, now - timedelta(hours=idempotency.KEEP_HOURS), limit
             ),
+            await answered_requests.prune(connection, older_than, limit),
         )
 
 
@@ -63,10 +71,5 @@ async def prune_history(pool: asyncpg.Pool, keep: timedelta, limit: int = PRUNE_
     while True:
         batch = await prune_batch(pool, keep, limit)
         pruned += batch
-        if (
-            max(
-                batch.inbox_activities, batch.deliveries, batch.stream_items, batch.idempotency_keys
-            )
-            < limit
-        ):
+        if max(batch.counts()) < limit:
             return pruned

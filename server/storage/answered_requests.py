@@ -3,6 +3,8 @@ of our trust list), so that a repeat within the window of repeats is not answere
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from server.database import DbConnection
 
 
@@ -55,3 +57,20 @@ async def forget(connection: DbConnection, recipient: str, asked: str | None = N
         recipient,
         asked,
     )
+
+
+async def prune(connection: DbConnection, older_than: datetime, limit: int) -> int:
+    """Delete up to `limit` answers given before `older_than` and no longer waiting for delivery:
+    past the window of repeats, a new request would be answered anyway. Returns how many went."""
+    result: str = await connection.execute(
+        """
+        DELETE FROM answered_requests WHERE (recipient, asked, answer) IN (
+            SELECT a.recipient, a.asked, a.answer FROM answered_requests a
+            WHERE a.answered_at < $1 AND NOT EXISTS (
+                SELECT 1 FROM deliveries d WHERE d.outbox_id = a.outbox_id AND d.state = 'pending')
+            LIMIT $2)
+        """,
+        older_than,
+        limit,
+    )
+    return int(result.rsplit(" ", 1)[-1])

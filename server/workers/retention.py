@@ -28,6 +28,7 @@ async def prune_periodically(pool: asyncpg.Pool, stop: asyncio.Event, keep_days:
                     deliveries=pruned.deliveries,
                     stream_items=pruned.stream_items,
                     idempotency_keys=pruned.idempotency_keys,
+                    answered_requests=pruned.answered_requests,
                 )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("pruning the history failed; retrying", error=str(error))
