@@ -10,7 +10,7 @@ from server.storage.local_actors import PLACE
 from tests.hostile import EVIL, HostileActor, hostile_server, rsa_key, start_node
 from tests.network import LoopbackNetwork, NetworkNode
 from tests.test_api_neighbours import log_in
-from tests.test_events_network import publish_event
+from tests.test_events_network import COMING, publish_event
 from tests.test_repeated_requests import REPEATS, send_all
 
 
@@ -111,3 +111,22 @@ async def test_repeated_follows_of_the_trust_list_get_one_answer(
         assert await node.fetchval(subscribers) == 0
         await send_all(node, eve, [eve.activity("Follow", trust_list) for _ in range(2)])
         assert await answers(node, "Accept", "Follow") == 2
+
+
+async def test_repeated_joins_of_a_full_event_get_one_reject(network: LoopbackNetwork) -> None:
+    async with hostile_server() as server:
+        node = await start_node(network)
+        event = await publish_event(node, await log_in(node), **COMING, maximum_attendee_capacity=1)
+        ana = HostileActor(server, EVIL, "ana", rsa_key(1))
+        eve = HostileActor(server, EVIL, "eve", rsa_key(0))
+        ana.publish()
+        eve.publish()
+        await send_all(node, ana, [ana.activity("Join", event["ap_id"])])
+        assert await answers(node, "Accept", "Join") == 1
+
+        await send_all(node, eve, [eve.activity("Join", event["ap_id"]) for _ in range(REPEATS)])
+        assert await answers(node, "Reject", "Join") == 1
+        # Once the last left the queue and is an hour old, one more, for a peer that lost it.
+        await age_the_answers(node, eve.uri, pending=False)
+        await send_all(node, eve, [eve.activity("Join", event["ap_id"]) for _ in range(2)])
+        assert await answers(node, "Reject", "Join") == 2

@@ -14,7 +14,7 @@ import structlog
 
 from server.database import DbConnection
 from server.documents.events import embedded_event
-from server.processing.answer_repeats import ANSWER_REPEATS_EVERY
+from server.processing.answer_repeats import ANSWER_REPEATS_EVERY, answer_once
 from server.processing.event_audience import announce
 from server.processing.rsvp.answers import answer_join, embedded_join
 from server.processing.rsvp.refusals import RsvpError, needs_approval, refusal
@@ -93,7 +93,20 @@ async def admit(
         return Admission(event, "pending")
     state = "rejected" if reason else "accepted"
     await participants.record_participation(connection, event.id, participant, join_id, state)
-    answer = None if embedded is None else await answer_join(connection, urls, state, embedded)
+    answer = None
+    if embedded is not None and state == "rejected":
+        refused = embedded
+        # A refusal leaves no seat to remember it by: repeats are answered as a blocked
+        # actor's are, once per window (answer_repeats), so a burst of Joins costs one Reject.
+        await answer_once(
+            connection,
+            participant,
+            event_ap_id,
+            "Reject",
+            lambda: answer_join(connection, urls, state, refused),
+        )
+    elif embedded is not None:
+        answer = await answer_join(connection, urls, state, embedded)
     if state == "accepted":
         after = None if answer is None else {participant: answer}
         await recount(connection, urls, event, taken + 1, after)
