@@ -113,6 +113,15 @@ async def test_a_hostile_place_name_stays_data_on_the_wall(network: LoopbackNetw
     await network.start_all()
     await follow(florac, mende)
     await wait_until(lambda: accepted(florac, florac.place, mende.place), what="the follow")
+
+    async def backfilled() -> bool:
+        # The backfill stores mende's actor as fetched: the hostile name goes in after it.
+        state = await florac.fetchval(
+            "SELECT state FROM backfill_jobs WHERE followed = $1", mende.place
+        )
+        return state == "done"
+
+    await wait_until(backfilled, what="the backfill of mende")
     hostile = "</script><script>alert(1)</script>"
     await florac.fetchval(
         "UPDATE remote_actors SET display_name = $2 WHERE uri = $1 RETURNING 1",

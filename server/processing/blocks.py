@@ -94,7 +94,7 @@ async def block(
         if not await blocks.add_block(connection, blocker, actor_uri, activity_id, reason):
             return False
         await end_relations(connection, node, blocker, actor_uri)
-        if blocker_actor.federated and await known(connection, actor_uri):
+        if blocker_actor.federated and await remote_actors.known(connection, actor_uri):
             await publish(
                 connection,
                 node.urls,
@@ -126,7 +126,7 @@ async def unblock(
         # The Rejects it got while blocked no longer hold back the answers it is owed now.
         await answered_requests.forget(connection, actor_uri)
         blocker_actor = await local_actors.find_federated_actor(connection, blocker)
-        if blocker_actor is not None and await known(connection, actor_uri):
+        if blocker_actor is not None and await remote_actors.known(connection, actor_uri):
             blocked_by = node.urls.actor(blocker)
             await publish(
                 connection,
@@ -150,9 +150,6 @@ async def unblock(
             connection, who=who, action="unblock", target=actor_uri, details={"blocker": blocker}
         )
     return True
-
-
-known = remote_actors.known
 
 
 async def end_relations(
